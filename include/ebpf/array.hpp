@@ -1,0 +1,68 @@
+// Arrays (BPF_MAP_TYPE_ARRAY): max_entries preallocated slots indexed by a u32, every slot
+// always present (zeroed at creation), no delete. The natural map for configuration and
+// for counters indexed by a small dense integer.
+#pragma once
+
+#include <optional>
+
+#include "ebpf/error.hpp"
+#include "ebpf/typed.hpp"
+
+namespace ebpf {
+
+template <MapData V>
+class Array : public TypedHandle<Array<V>> {
+    using Base = TypedHandle<Array<V>>;
+
+public:
+    using mapped_type = V;
+
+    explicit Array(Map map) : Base(std::move(map)) {
+        detail::check_binding(this->info(), {BPF_MAP_TYPE_ARRAY}, "Array", sizeof(std::uint32_t), sizeof(V));
+    }
+
+    // BPF_F_MMAPABLE and BPF_F_RDONLY_PROG are among the useful flags.
+    static Array create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
+        MapSpec spec;
+        spec.type = BPF_MAP_TYPE_ARRAY;
+        spec.name = std::move(name);
+        spec.key_size = sizeof(std::uint32_t);
+        spec.value_size = sizeof(V);
+        spec.max_entries = max_entries;
+        spec.flags = flags;
+        return Array(Map::create(spec));
+    }
+
+    std::uint32_t size() const noexcept { return this->info().max_entries; }
+
+    // Out of range is an error for an array (every index below size() exists).
+    V get(std::uint32_t index) const {
+        V value;
+        if (!this->map_.lookup(&index, &value))
+            throw Error(ENOENT, this->map_.describe() + ": get index " + std::to_string(index) +
+                                    " of " + std::to_string(size()));
+        return value;
+    }
+    std::optional<V> lookup(std::uint32_t index) const {
+        V value;
+        if (!this->map_.lookup(&index, &value)) return std::nullopt;
+        return value;
+    }
+    void set(std::uint32_t index, const V& value, UpdateFlags flags = UpdateFlags::any) {
+        this->map_.update(&index, &value, flags);
+    }
+
+    // Every slot in index order, in one batched read where the kernel supports it.
+    std::vector<V> values() const {
+        std::vector<V> out(size());
+        this->map_.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) {
+                auto index = load_as<std::uint32_t>(keys + i * sizeof(std::uint32_t));
+                if (index < out.size()) out[index] = load_as<V>(values + i * sizeof(V));
+            }
+        });
+        return out;
+    }
+};
+
+}  // namespace ebpf

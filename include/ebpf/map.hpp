@@ -1,0 +1,166 @@
+// The untyped core of every map handle: an owned map fd plus the kernel's description of
+// the map. Typed handles (hash_map.hpp, array.hpp, percpu.hpp …) are thin templates over
+// it, so the syscalls, the error messages and the sharp edges live in one place.
+#pragma once
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ebpf/fd.hpp"
+
+struct bpf_map;
+
+namespace ebpf {
+
+// What the kernel says about a map (BPF_OBJ_GET_INFO_BY_FD).
+struct MapInfo {
+    std::uint32_t id = 0;
+    std::string name;
+    bpf_map_type type = BPF_MAP_TYPE_UNSPEC;
+    std::uint32_t key_size = 0;
+    std::uint32_t value_size = 0;
+    std::uint32_t max_entries = 0;
+    std::uint32_t flags = 0;
+    std::uint64_t map_extra = 0;
+    std::uint32_t btf_id = 0;
+    std::uint32_t btf_key_type_id = 0;
+    std::uint32_t btf_value_type_id = 0;
+    std::uint32_t btf_vmlinux_value_type_id = 0;
+
+    // The kernel's name for the type, as bpftool prints it ("hash", "percpu_array" …).
+    std::string type_name() const;
+};
+
+// The kernel's name for a map type ("lru_percpu_hash"), and back.
+std::string map_type_name(bpf_map_type type);
+std::optional<bpf_map_type> map_type_from_name(std::string_view name);
+
+// True for the types whose values are one slot per possible CPU.
+bool is_percpu(bpf_map_type type) noexcept;
+
+// Everything needed to create a map at run time, and to check that an existing map
+// (a pin being reused) is the same map.
+struct MapSpec {
+    bpf_map_type type = BPF_MAP_TYPE_HASH;
+    std::string name;
+    std::uint32_t key_size = 0;
+    std::uint32_t value_size = 0;
+    std::uint32_t max_entries = 0;
+    std::uint32_t flags = 0;
+    std::uint64_t map_extra = 0;     // bloom filter: number of hash functions
+    int inner_map_fd = -1;           // map-of-maps: a template inner map
+    std::optional<int> numa_node;    // with BPF_F_NUMA_NODE
+    int btf_fd = -1;                 // optional BTF describing key and value
+    std::uint32_t btf_key_type_id = 0;
+    std::uint32_t btf_value_type_id = 0;
+    std::uint32_t btf_vmlinux_value_type_id = 0;
+
+    // Every field in which `info` differs from this spec, as "key_size: 4 != 8" (spec
+    // first, map second); empty when compatible. Checks type, key size, value size,
+    // max_entries and flags.
+    std::vector<std::string> incompatibilities(const MapInfo& info) const;
+};
+
+// BPF_ANY / BPF_NOEXIST / BPF_EXIST, optionally with BPF_F_LOCK.
+enum class UpdateFlags : std::uint64_t {
+    any = BPF_ANY,
+    no_exist = BPF_NOEXIST,  // create only: Error::key_exists() when present
+    exist = BPF_EXIST,       // replace only: Error::key_not_found() when missing
+    lock = BPF_F_LOCK,       // with a bpf_spin_lock in the value
+};
+constexpr UpdateFlags operator|(UpdateFlags a, UpdateFlags b) {
+    return static_cast<UpdateFlags>(static_cast<std::uint64_t>(a) | static_cast<std::uint64_t>(b));
+}
+
+// How a walk over a map ended. A walk is bounded: it never loops forever or repeats a
+// key, even while other processes delete keys under it.
+struct WalkResult {
+    std::size_t entries = 0;  // entries delivered
+    bool complete = true;     // false: stopped at the bound before the end of the map
+    bool batched = true;      // false: BPF_MAP_LOOKUP_BATCH unsupported, get_next_key used
+};
+
+class Map {
+public:
+    // Adopts `fd` and reads the map's info from the kernel.
+    explicit Map(Fd fd);
+
+    static Map open_by_id(std::uint32_t id);
+    static Map open_pinned(const std::string& path);
+    // The one map in the kernel with this name (names are cut to 15 characters by the
+    // kernel, and so is `name` before comparing). Throws when none or several match.
+    static Map open_by_name(std::string_view name);
+    // A libbpf map of a loaded object; the handle holds its own reference (a dup).
+    static Map from_libbpf(const ::bpf_map* map);
+    static Map create(const MapSpec& spec);
+
+    // Every map in the kernel, by id (maps that vanish while listed are skipped).
+    static std::vector<MapInfo> list();
+
+    const MapInfo& info() const noexcept { return info_; }
+    const std::string& name() const noexcept { return info_.name; }
+    bpf_map_type type() const noexcept { return info_.type; }
+    int fd() const noexcept { return fd_.get(); }
+    // Re-reads the info (frozen state and ids do not change; this is for the name).
+    void refresh_info();
+
+    // Bytes one value takes in user space: value_size, or for per-CPU maps
+    // round_up(value_size, 8) × possible CPUs.
+    std::size_t value_buffer_size() const noexcept { return value_buffer_size_; }
+
+    // Raw operations on buffers of key_size / value_buffer_size() bytes.
+    // lookup: false when the key is missing (not an error).
+    bool lookup(const void* key, void* value, std::uint64_t flags = 0) const;
+    void update(const void* key, const void* value, UpdateFlags flags = UpdateFlags::any);
+    // false when the key was missing.
+    bool erase(const void* key);
+    // false at the end of the map. `key` null: the first key.
+    bool next_key(const void* key, void* next) const;
+    // Queue/stack pop (key null) or hash lookup-and-delete; false when empty/missing.
+    bool lookup_and_delete(const void* key, void* value);
+    // Queue/stack/bloom push (BPF_MAP_UPDATE_ELEM with a null key).
+    void push(const void* value, UpdateFlags flags = UpdateFlags::any);
+
+    void pin(const std::string& path) const;
+    static void unpin(const std::string& path);
+    // After freeze, user space can no longer write the map (BPF programs still can).
+    void freeze();
+
+    // Walks every entry: `visit(keys, values, n)` receives chunks of n entries, keys with a
+    // stride of key_size and values with a stride of value_buffer_size(). Uses
+    // BPF_MAP_LOOKUP_BATCH (growing the batch when a hash bucket does not fit, ENOSPC)
+    // and falls back to a bounded, de-duplicated get_next_key walk.
+    using ChunkVisitor = std::function<void(const std::byte* keys, const std::byte* values, std::size_t n)>;
+    WalkResult walk(const ChunkVisitor& visit, std::size_t batch_size = 4096) const;
+
+    // Batch update/delete: `n` keys (and values) laid out back to back. Atomic per
+    // element, not as a whole; returns how many the kernel processed before an error.
+    std::size_t update_batch(const void* keys, const void* values, std::size_t n,
+                             UpdateFlags flags = UpdateFlags::any);
+    std::size_t erase_batch(const void* keys, std::size_t n);
+    // Reads and removes every entry (BPF_MAP_LOOKUP_AND_DELETE_BATCH where supported).
+    WalkResult drain(const ChunkVisitor& visit, std::size_t batch_size = 4096);
+
+    // "map 'name'" for messages.
+    std::string describe() const;
+
+private:
+    WalkResult walk_by_next_key(const ChunkVisitor& visit) const;
+
+    Fd fd_;
+    MapInfo info_;
+    std::size_t value_buffer_size_ = 0;
+};
+
+// Reads a map's info from a map fd.
+MapInfo map_info(int fd);
+
+}  // namespace ebpf

@@ -1,0 +1,13 @@
+// Subcommand registration: each adds itself to the app and runs from its callback.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "common.hpp"
+
+namespace ebpf_tool {
+
+void add_execs_command(CLI::App& app, const GlobalOptions& global);
+void add_stats_command(CLI::App& app, const GlobalOptions& global);
+
+}  // namespace ebpf_tool

@@ -1,0 +1,137 @@
+#include "common.hpp"
+
+#include <pwd.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cmath>
+#include <ctime>
+#include <ostream>
+#include <vector>
+
+#include "ebpf/system.hpp"
+
+namespace ebpf_tool {
+
+namespace {
+sigset_t stop_set() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+}  // namespace
+
+StopSignals::StopSignals() {
+    sigset_t set = stop_set();
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+StopSignals::~StopSignals() {
+    sigset_t set = stop_set();
+    sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
+
+bool StopSignals::wait(std::chrono::nanoseconds timeout) {
+    if (stopped_) return true;
+    sigset_t set = stop_set();
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto left = deadline - std::chrono::steady_clock::now();
+        if (left <= std::chrono::nanoseconds::zero()) return false;
+        auto secs = std::chrono::duration_cast<std::chrono::seconds>(left);
+        timespec ts{static_cast<time_t>(secs.count()), static_cast<long>((left - secs).count())};
+        int sig = sigtimedwait(&set, nullptr, &ts);
+        if (sig > 0) return stopped_ = true;
+        if (errno != EINTR && errno != EAGAIN) return false;
+    }
+}
+
+IntervalLoop::IntervalLoop(StopSignals& signals, std::chrono::nanoseconds interval,
+                           std::optional<std::chrono::nanoseconds> duration, std::optional<std::uint64_t> count)
+    : signals_(signals), interval_(interval), count_(count), start_(std::chrono::steady_clock::now()) {
+    if (duration) deadline_ = start_ + *duration;
+    next_tick_ = start_;
+}
+
+bool IntervalLoop::next() {
+    next_tick_ += interval_;
+    auto wake = next_tick_;
+    if (deadline_ && *deadline_ < wake) wake = *deadline_;
+    signals_.wait(wake - std::chrono::steady_clock::now());
+    ++ticks_;
+    if (signals_.stopped()) return false;
+    if (count_ && ticks_ >= *count_) return false;
+    if (deadline_ && std::chrono::steady_clock::now() >= *deadline_) return false;
+    return true;
+}
+
+double IntervalLoop::elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+namespace {
+std::string check_number(const std::string& text, bool integer, bool allow_zero) {
+    const char* what = integer ? (allow_zero ? "a whole number >= 0" : "a whole number > 0") : "a number of seconds > 0";
+    std::size_t used = 0;
+    try {
+        if (integer) {
+            if (text.empty() || text[0] == '-' || text[0] == '+') return "must be " + std::string(what) + ", not '" + text + "'";
+            unsigned long long v = std::stoull(text, &used);
+            if (used == text.size() && (allow_zero || v > 0) && v <= 0xffffffffULL) return {};
+        } else {
+            double v = std::stod(text, &used);
+            if (used == text.size() && std::isfinite(v) && v > 0 && v <= 1e7) return {};
+        }
+    } catch (const std::exception&) {
+    }
+    return "must be " + std::string(what) + ", not '" + text + "'";
+}
+}  // namespace
+
+const CLI::Validator kPositiveSeconds(
+    [](std::string& text) { return check_number(text, false, false); }, "SECONDS>0", "positive seconds");
+const CLI::Validator kPositiveInteger(
+    [](std::string& text) { return check_number(text, true, false); }, "N>0", "positive integer");
+const CLI::Validator kNonNegativeInteger(
+    [](std::string& text) { return check_number(text, true, true); }, "N>=0", "non-negative integer");
+
+std::chrono::nanoseconds seconds(double s) {
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(s * 1e9)));
+}
+
+std::optional<std::string> user_name(std::uint32_t uid) {
+    passwd pw{};
+    passwd* result = nullptr;
+    std::vector<char> buffer(4096);
+    if (getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &result) != 0 || !result) return std::nullopt;
+    return std::string(result->pw_name);
+}
+
+static std::string format_time(const char* format, bool utc) {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    if (utc)
+        gmtime_r(&now, &tm);
+    else
+        localtime_r(&now, &tm);
+    char buffer[64];
+    std::strftime(buffer, sizeof(buffer), format, &tm);
+    return buffer;
+}
+
+std::string clock_time() { return format_time("%H:%M:%S", false); }
+std::string iso_time() { return format_time("%Y-%m-%dT%H:%M:%SZ", true); }
+
+void print_json(std::ostream& out, const nlohmann::json& doc, const GlobalOptions& global) {
+    out << doc.dump(global.pretty ? 2 : -1) << '\n';
+    out.flush();
+}
+
+void prepare_kernel(const GlobalOptions& global, bool need_tracefs) {
+    ebpf::system::set_libbpf_logging(global.verbose);
+    ebpf::system::prepare(need_tracefs);
+}
+
+}  // namespace ebpf_tool

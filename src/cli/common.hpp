@@ -1,0 +1,89 @@
+// What every subcommand shares: global options, the usage-error type (exit 2), the
+// signal-driven interval loop, and small output helpers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace ebpf_tool {
+
+struct GlobalOptions {
+    bool json = false;     // -j: JSON output
+    bool pretty = false;   // -p: indented JSON (implies -j)
+    bool verbose = false;  // libbpf's own log on stderr
+};
+
+// Bad input from the user: one line on stderr, exit 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// SIGINT and SIGTERM are blocked for the whole process and taken synchronously, so a
+// signal can only end a wait: it never interrupts a map read or leaves a print half done.
+class StopSignals {
+public:
+    StopSignals();
+    ~StopSignals();
+    StopSignals(const StopSignals&) = delete;
+    StopSignals& operator=(const StopSignals&) = delete;
+
+    // Sleeps up to `timeout`; true when a stop signal arrived (then stays true).
+    bool wait(std::chrono::nanoseconds timeout);
+    bool stopped() const noexcept { return stopped_; }
+
+private:
+    bool stopped_ = false;
+};
+
+// Ticks every `interval` until `duration` (if any) has passed or a stop signal came.
+// next() sleeps until the next tick and returns false when it is the last one.
+class IntervalLoop {
+public:
+    IntervalLoop(StopSignals& signals, std::chrono::nanoseconds interval,
+                 std::optional<std::chrono::nanoseconds> duration, std::optional<std::uint64_t> count);
+    // Waits for the next tick. Returns true for a tick after which more follow, false for
+    // the final one (duration over, count reached, or a signal).
+    bool next();
+    std::uint64_t ticks() const noexcept { return ticks_; }
+    // Seconds since the loop started.
+    double elapsed() const;
+
+private:
+    StopSignals& signals_;
+    std::chrono::nanoseconds interval_;
+    std::optional<std::chrono::steady_clock::time_point> deadline_;
+    std::optional<std::uint64_t> count_;
+    std::chrono::steady_clock::time_point start_, next_tick_;
+    std::uint64_t ticks_ = 0;
+};
+
+// Option checks with one-line messages: a positive (fractional) number of seconds, and a
+// positive whole number.
+extern const CLI::Validator kPositiveSeconds;
+extern const CLI::Validator kPositiveInteger;
+extern const CLI::Validator kNonNegativeInteger;
+
+// Seconds given on the command line (positive, finite) as a duration.
+std::chrono::nanoseconds seconds(double s);
+
+// The user's name from the passwd database, or nothing.
+std::optional<std::string> user_name(std::uint32_t uid);
+
+// "10:15:01" (local time) and "2026-11-27T10:15:01Z" (UTC, for JSON).
+std::string clock_time();
+std::string iso_time();
+
+// One JSON document per line, or indented with -p.
+void print_json(std::ostream& out, const nlohmann::json& doc, const GlobalOptions& global);
+
+// Loads and prepares: privileges, mounts, memlock, libbpf logging.
+void prepare_kernel(const GlobalOptions& global, bool need_tracefs);
+
+}  // namespace ebpf_tool

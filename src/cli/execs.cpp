@@ -1,0 +1,82 @@
+// `ebpf-tool execs`: execs per user, cumulative since start, printed every interval.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "commands.hpp"
+#include "ebpf/hash_map.hpp"
+#include "ebpf/object.hpp"
+#include "ebpf/percpu.hpp"
+#include "execs.h"
+#include "execs.skel.h"
+
+EBPF_SKELETON(execs_bpf);
+
+namespace ebpf_tool {
+
+namespace {
+
+struct ExecsOptions {
+    double interval = 1.0;
+    std::optional<std::uint64_t> count;
+    bool json = false;
+};
+
+void print_counts(const std::vector<std::pair<std::uint32_t, std::uint64_t>>& rows, std::uint64_t dropped,
+                  const ExecsOptions& options, const GlobalOptions& global) {
+    if (options.json || global.json) {
+        nlohmann::json users = nlohmann::json::array();
+        for (auto [uid, count] : rows) {
+            auto name = user_name(uid);
+            users.push_back({{"uid", uid}, {"user", name ? nlohmann::json(*name) : nlohmann::json()}, {"count", count}});
+        }
+        print_json(std::cout, {{"time", iso_time()}, {"users", users}, {"dropped", dropped}}, global);
+        return;
+    }
+    std::string text = clock_time() + "\n";
+    if (rows.empty()) text += "(no execs)\n";
+    for (auto [uid, count] : rows) {
+        auto name = user_name(uid);
+        text += name ? fmt::format("UID {} ({}): {} execs\n", uid, *name, count) : fmt::format("UID {}: {} execs\n", uid, count);
+    }
+    if (dropped) text += fmt::format("dropped: {} execs not counted (UID table full)\n", dropped);
+    std::cout << text << std::flush;
+}
+
+void run_execs(const ExecsOptions& options, const GlobalOptions& global) {
+    prepare_kernel(global, /*need_tracefs=*/true);
+    StopSignals signals;
+
+    auto skel = ebpf::Skeleton<execs_bpf>::open();
+    skel.load();
+    auto counts = ebpf::HashMap<std::uint32_t, std::uint64_t>::from_libbpf(skel->maps.execs_per_uid);
+    auto dropped = ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.execs_dropped);
+    skel.attach();
+    std::cerr << "Counting execs per user... Hit Ctrl-C to end." << std::endl;
+
+    IntervalLoop loop(signals, seconds(options.interval), std::nullopt, options.count);
+    for (;;) {
+        bool more = loop.next();
+        auto entries = counts.entries();
+        std::vector<std::pair<std::uint32_t, std::uint64_t>> rows(entries.begin(), entries.end());
+        std::sort(rows.begin(), rows.end());
+        print_counts(rows, dropped.lookup_sum(0).value_or(0), options, global);
+        if (!more) break;
+    }
+}
+
+}  // namespace
+
+void add_execs_command(CLI::App& app, const GlobalOptions& global) {
+    auto options = std::make_shared<ExecsOptions>();
+    auto* cmd = app.add_subcommand("execs", "Count execs per user (tracepoint syscalls/sys_enter_execve[at])");
+    cmd->add_option("-i,--interval", options->interval, "Seconds between prints")
+        ->check(kPositiveSeconds)
+        ->capture_default_str();
+    cmd->add_option("-c,--count", options->count, "Stop after N prints")->check(kPositiveInteger);
+    cmd->add_flag("--json", options->json, "One JSON object per interval");
+    cmd->callback([options, &global] { run_execs(*options, global); });
+}
+
+}  // namespace ebpf_tool

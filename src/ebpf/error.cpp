@@ -1,0 +1,19 @@
+#include "ebpf/error.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace ebpf {
+
+Error::Error(int errno_value, const std::string& context)
+    : std::system_error(std::abs(errno_value), std::generic_category(), context) {}
+
+Error::Error(const std::string& message) : std::system_error(EINVAL, std::generic_category()), message_(message) {}
+
+const char* Error::what() const noexcept {
+    return message_.empty() ? std::system_error::what() : message_.c_str();
+}
+
+void throw_error(int errno_value, const std::string& context) { throw Error(errno_value, context); }
+
+}  // namespace ebpf

@@ -1,0 +1,96 @@
+#include "ebpf/object.hpp"
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+
+namespace ebpf {
+
+namespace {
+int error_of(int ret) { return ret < 0 ? -ret : (errno ? errno : EINVAL); }
+}  // namespace
+
+void Link::reset() noexcept {
+    if (link_) bpf_link__destroy(std::exchange(link_, nullptr));
+}
+
+Link Link::attach(::bpf_program* program) {
+    errno = 0;
+    ::bpf_link* link = bpf_program__attach(program);
+    if (!link) {
+        throw_error(error_of(-errno), std::string("program '") + bpf_program__name(program) + "': attach to " +
+                                          bpf_program__section_name(program));
+    }
+    return Link(link);
+}
+
+std::uint64_t program_recursion_misses(const ::bpf_program* program) {
+    bpf_prog_info info{};
+    std::uint32_t len = sizeof(info);
+    if (int ret = bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &len); ret)
+        throw_error(error_of(ret), std::string("program '") + bpf_program__name(program) + "': get info");
+    return info.recursion_misses;
+}
+
+Object Object::open_file(const std::string& path) {
+    errno = 0;
+    ::bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
+    if (!obj) throw_error(error_of(-errno), "object '" + path + "': open");
+    return Object(obj);
+}
+
+Object Object::open_memory(std::span<const std::byte> bytes, const std::string& name) {
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str());
+    errno = 0;
+    ::bpf_object* obj = bpf_object__open_mem(bytes.data(), bytes.size(), &opts);
+    if (!obj) throw_error(error_of(-errno), "object '" + name + "': open");
+    return Object(obj);
+}
+
+Object::~Object() = default;
+
+std::string Object::name() const { return bpf_object__name(obj_.get()); }
+
+void Object::load() {
+    if (int ret = bpf_object__load(obj_.get()); ret) throw_error(error_of(ret), "object '" + name() + "': load");
+}
+
+std::vector<Link> Object::attach_all() {
+    std::vector<Link> links;
+    ::bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, obj_.get()) {
+        if (!bpf_program__autoload(prog)) continue;
+        links.push_back(Link::attach(prog));
+    }
+    return links;
+}
+
+::bpf_program* Object::program(std::string_view name_) const {
+    std::string wanted(name_);
+    ::bpf_program* prog = bpf_object__find_program_by_name(obj_.get(), wanted.c_str());
+    if (!prog) throw Error(ENOENT, "object '" + name() + "': no program named '" + wanted + "'");
+    return prog;
+}
+
+::bpf_map* Object::libbpf_map(std::string_view name_) const {
+    std::string wanted(name_);
+    ::bpf_map* map = bpf_object__find_map_by_name(obj_.get(), wanted.c_str());
+    if (!map) throw Error(ENOENT, "object '" + name() + "': no map named '" + wanted + "'");
+    return map;
+}
+
+std::vector<::bpf_map*> Object::maps() const {
+    std::vector<::bpf_map*> out;
+    ::bpf_map* map = nullptr;
+    bpf_object__for_each_map(map, obj_.get()) out.push_back(map);
+    return out;
+}
+
+std::vector<::bpf_program*> Object::programs() const {
+    std::vector<::bpf_program*> out;
+    ::bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, obj_.get()) out.push_back(prog);
+    return out;
+}
+
+}  // namespace ebpf
