@@ -14,6 +14,8 @@ public:
     Error(int errno_value, const std::string& context);
     // A failure that has no errno of its own (a size mismatch, bad input); code() is EINVAL.
     explicit Error(const std::string& message);
+    // A failure with an errno whose message already says everything.
+    static Error with_message(int errno_value, const std::string& message);
 
     int errno_value() const noexcept { return code().value(); }
 

@@ -14,6 +14,12 @@ const char* Error::what() const noexcept {
     return message_.empty() ? std::system_error::what() : message_.c_str();
 }
 
+Error Error::with_message(int errno_value, const std::string& message) {
+    Error e(errno_value, message);
+    e.message_ = message;
+    return e;
+}
+
 void throw_error(int errno_value, const std::string& context) { throw Error(errno_value, context); }
 
 }  // namespace ebpf

@@ -63,7 +63,7 @@ void require_privileges() {
     if (missing.empty()) return;
     std::string names;
     for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
-    throw Error(EPERM, "need CAP_BPF and CAP_PERFMON (or root), missing " + names);
+    throw Error::with_message(EPERM, "need CAP_BPF and CAP_PERFMON (or root), missing " + names);
 }
 
 bool is_on_bpffs(const std::string& path) {

@@ -1,0 +1,45 @@
+// Test support for tests that need the real kernel: they need root. Outside CI they
+// skip with a message; under CI=true a skip would hide a broken suite, so they fail.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <set>
+#include <string>
+
+namespace test {
+
+inline bool in_ci() {
+    const char* ci = std::getenv("CI");
+    return ci && std::string(ci) == "true";
+}
+
+// Ids of every BPF program loaded in the kernel right now.
+std::set<std::uint32_t> loaded_program_ids();
+// Ids of every map in the kernel right now.
+std::set<std::uint32_t> loaded_map_ids();
+
+// The kernel frees a program or map shortly after its last reference goes (RCU), so a
+// check right after a process exits can still see it. These wait up to `timeout` for
+// every id not in `before` to be gone, and return the ids that remain beyond it.
+std::set<std::uint32_t> programs_left_beyond(const std::set<std::uint32_t>& before,
+                                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+std::set<std::uint32_t> maps_left_beyond(const std::set<std::uint32_t>& before,
+                                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// Path of the ebpf-tool binary under test.
+std::string tool_path();
+
+}  // namespace test
+
+#define REQUIRE_KERNEL()                                                                      \
+    do {                                                                                      \
+        if (::geteuid() != 0) {                                                               \
+            if (::test::in_ci()) FAIL() << "kernel test needs root, and CI=true forbids skipping"; \
+            GTEST_SKIP() << "kernel test skipped: needs root (run the suite as root)";       \
+        }                                                                                     \
+    } while (0)

@@ -1,0 +1,62 @@
+// Bad input never reaches the kernel: one line on stderr, nothing on stdout, exit 2.
+#include <gtest/gtest.h>
+
+#include "kernel.hpp"
+#include "process.hpp"
+
+namespace {
+
+struct UsageCase {
+    std::vector<std::string> args;
+    std::string message;  // a part of the one line expected on stderr
+};
+
+class CliUsage : public ::testing::TestWithParam<UsageCase> {};
+
+TEST_P(CliUsage, FailsWithOneLineAndExitCode2) {
+    std::vector<std::string> argv{test::tool_path()};
+    argv.insert(argv.end(), GetParam().args.begin(), GetParam().args.end());
+    auto result = test::run(argv);
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_TRUE(result.out.empty()) << result.out;
+    auto err = test::lines(result.err);
+    ASSERT_EQ(err.size(), 1u) << result.err;
+    EXPECT_EQ(err[0].rfind("ebpf-tool: ", 0), 0u) << err[0];
+    EXPECT_NE(err[0].find(GetParam().message), std::string::npos) << err[0];
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadInput, CliUsage,
+    ::testing::Values(UsageCase{{}, "subcommand is required"},
+                      UsageCase{{"frobnicate"}, "unknown command 'frobnicate'"},
+                      UsageCase{{"stats", "--bogus"}, "--bogus"},
+                      UsageCase{{"stats", "--duration", "abc"}, "--duration: must be a number of seconds > 0, not 'abc'"},
+                      UsageCase{{"stats", "--duration", "-1"}, "not '-1'"},
+                      UsageCase{{"stats", "--duration", "0"}, "not '0'"},
+                      UsageCase{{"stats", "--duration", "inf"}, "not 'inf'"},
+                      UsageCase{{"stats", "--interval", "0"}, "--interval"},
+                      UsageCase{{"stats", "--top", "-3"}, "--top: must be a whole number >= 0"},
+                      UsageCase{{"stats", "--top", "ten"}, "--top"},
+                      UsageCase{{"stats", "--pid", "0"}, "--pid: must be a whole number > 0"},
+                      UsageCase{{"stats", "--pid", "12x"}, "--pid"},
+                      UsageCase{{"stats", "--pid", "4194304000"}, "--pid"},
+                      UsageCase{{"stats", "--pid", "999999999"}, "--pid 999999999: no such process"},
+                      UsageCase{{"stats", "--duration", "1", "--interval", "2"}, "longer than --duration"},
+                      UsageCase{{"stats", "extra"}, "extra"},
+                      UsageCase{{"execs", "--interval", "0"}, "--interval"},
+                      UsageCase{{"execs", "--interval", "x"}, "--interval"},
+                      UsageCase{{"execs", "--count", "0"}, "--count: must be a whole number > 0"},
+                      UsageCase{{"execs", "--count", "-5"}, "--count"}),
+    [](const ::testing::TestParamInfo<UsageCase>& param) { return "case" + std::to_string(param.index); });
+
+TEST(Cli, HelpAndVersionExitZero) {
+    auto help = test::run({test::tool_path(), "--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(help.out.find("execs"), std::string::npos);
+    EXPECT_NE(help.out.find("stats"), std::string::npos);
+    auto version = test::run({test::tool_path(), "--version"});
+    EXPECT_EQ(version.exit_code, 0);
+    EXPECT_EQ(version.out.rfind("ebpf-tool ", 0), 0u);
+}
+
+}  // namespace
