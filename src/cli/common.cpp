@@ -124,7 +124,7 @@ static std::string format_time(const char* format, bool utc) {
 std::string clock_time() { return format_time("%H:%M:%S", false); }
 std::string iso_time() { return format_time("%Y-%m-%dT%H:%M:%SZ", true); }
 
-void print_json(std::ostream& out, const nlohmann::json& doc, const GlobalOptions& global) {
+void print_json(std::ostream& out, const nlohmann::ordered_json& doc, const GlobalOptions& global) {
     out << doc.dump(global.pretty ? 2 : -1) << '\n';
     out.flush();
 }

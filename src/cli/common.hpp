@@ -81,7 +81,7 @@ std::string clock_time();
 std::string iso_time();
 
 // One JSON document per line, or indented with -p.
-void print_json(std::ostream& out, const nlohmann::json& doc, const GlobalOptions& global);
+void print_json(std::ostream& out, const nlohmann::ordered_json& doc, const GlobalOptions& global);
 
 // Loads and prepares: privileges, mounts, memlock, libbpf logging.
 void prepare_kernel(const GlobalOptions& global, bool need_tracefs);

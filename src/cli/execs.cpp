@@ -26,10 +26,10 @@ struct ExecsOptions {
 void print_counts(const std::vector<std::pair<std::uint32_t, std::uint64_t>>& rows, std::uint64_t dropped,
                   const ExecsOptions& options, const GlobalOptions& global) {
     if (options.json || global.json) {
-        nlohmann::json users = nlohmann::json::array();
+        nlohmann::ordered_json users = nlohmann::ordered_json::array();
         for (auto [uid, count] : rows) {
             auto name = user_name(uid);
-            users.push_back({{"uid", uid}, {"user", name ? nlohmann::json(*name) : nlohmann::json()}, {"count", count}});
+            users.push_back({{"uid", uid}, {"user", name ? nlohmann::ordered_json(*name) : nlohmann::ordered_json()}, {"count", count}});
         }
         print_json(std::cout, {{"time", iso_time()}, {"users", users}, {"dropped", dropped}}, global);
         return;

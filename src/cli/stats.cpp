@@ -87,16 +87,16 @@ struct Drops {
 void print_rows(const std::vector<Row>& rows, double seconds_covered, const Drops& drops, bool with_time,
                 const StatsOptions& options, const GlobalOptions& global) {
     if (options.json || global.json) {
-        nlohmann::json list = nlohmann::json::array();
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (const auto& r : rows) {
-            nlohmann::json item{{"syscall", ebpf::syscall_name(r.nr)}, {"nr", r.nr}, {"count", r.count}};
+            nlohmann::ordered_json item{{"syscall", ebpf::syscall_name(r.nr)}, {"nr", r.nr}, {"count", r.count}};
             if (options.per_process) {
                 item["pid"] = r.pid;
                 item["comm"] = r.comm;
             }
             list.push_back(std::move(item));
         }
-        nlohmann::json doc{{"duration", std::round(seconds_covered * 1000) / 1000},
+        nlohmann::ordered_json doc{{"duration", std::round(seconds_covered * 1000) / 1000},
                            {"syscalls", list},
                            {"dropped", {{"out_of_range", drops.out_of_range}, {"map_full", drops.map_full}}},
                            {"missed", drops.missed}};
