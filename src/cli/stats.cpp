@@ -23,7 +23,8 @@ namespace ebpf_tool {
 namespace {
 
 struct StatsOptions {
-    double duration = 2.0;
+    // Default 2 s; with --interval and no --duration, runs until Ctrl-C (as syscount -i).
+    std::optional<double> duration;
     std::optional<double> interval;
     std::uint32_t top = 20;
     std::optional<std::uint32_t> pid;
@@ -126,8 +127,10 @@ void print_rows(const std::vector<Row>& rows, double seconds_covered, const Drop
 void run_stats(const StatsOptions& options, const GlobalOptions& global) {
     if (options.pid && ::kill(static_cast<pid_t>(*options.pid), 0) != 0 && errno == ESRCH)
         throw UsageError(fmt::format("--pid {}: no such process", *options.pid));
-    if (options.interval && *options.interval > options.duration)
-        throw UsageError(fmt::format("--interval {} is longer than --duration {}", *options.interval, options.duration));
+    if (options.interval && options.duration && *options.interval > *options.duration)
+        throw UsageError(fmt::format("--interval {} is longer than --duration {}", *options.interval, *options.duration));
+    std::optional<double> duration = options.duration;
+    if (!duration && !options.interval) duration = 2.0;
 
     prepare_kernel(global, /*need_tracefs=*/false);
     StopSignals signals;
@@ -166,8 +169,8 @@ void run_stats(const StatsOptions& options, const GlobalOptions& global) {
 
     Snapshot before;
     double covered = 0;
-    IntervalLoop loop(signals, seconds(options.interval.value_or(options.duration)), seconds(options.duration),
-                      std::nullopt);
+    IntervalLoop loop(signals, seconds(options.interval ? *options.interval : *duration),
+                      duration ? std::optional(seconds(*duration)) : std::nullopt, std::nullopt);
     for (;;) {
         bool more = loop.next();
         Snapshot now = read();
@@ -185,9 +188,9 @@ void run_stats(const StatsOptions& options, const GlobalOptions& global) {
 void add_stats_command(CLI::App& app, const GlobalOptions& global) {
     auto options = std::make_shared<StatsOptions>();
     auto* cmd = app.add_subcommand("stats", "Count syscalls system-wide or for one process (raw tracepoint sys_enter)");
-    cmd->add_option("-d,--duration", options->duration, "Seconds to count for")
-        ->check(kPositiveSeconds)
-        ->capture_default_str();
+    cmd->add_option("-d,--duration", options->duration,
+                    "Seconds to count for (default 2; with --interval, until Ctrl-C)")
+        ->check(kPositiveSeconds);
     cmd->add_option("-i,--interval", options->interval, "Print every S seconds (counts for that interval)")
         ->check(kPositiveSeconds);
     cmd->add_option("-T,--top", options->top, "Rows to print, largest first (0: all)")

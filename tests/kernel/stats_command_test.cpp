@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "ebpf/syscalls.hpp"
 #include "kernel.hpp"
@@ -150,6 +151,23 @@ TEST(StatsCommand, WithoutPrivilegesFailsWithOneLine) {
     EXPECT_EQ(result.exit_code, 1);
     EXPECT_EQ(result.err, "ebpf-tool: need CAP_BPF and CAP_PERFMON (or root), missing CAP_BPF, CAP_PERFMON\n");
     EXPECT_TRUE(result.out.empty());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(StatsCommand, IntervalWithoutDurationRunsUntilSigint) {
+    REQUIRE_KERNEL();
+    test::Process tool({test::tool_path(), "stats", "--interval", "0.2", "--json"});
+    ASSERT_TRUE(tool.wait_for_stderr(kReady));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past the 2 s default duration
+    tool.signal(SIGINT);
+    auto result = tool.finish();
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    auto out = test::lines(result.out);
+    EXPECT_GE(out.size(), 12u) << result.out;
+    for (const auto& line : out) EXPECT_TRUE(nlohmann::json::accept(line)) << line;
 }
 
 }  // namespace
