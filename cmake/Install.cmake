@@ -1,0 +1,1 @@
+# Install rules for the library (headers, libebpf, ebpfConfig.cmake, ebpf.pc).
