@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "ebpf/fd.hpp"
@@ -95,6 +96,9 @@ public:
 
     static Map open_by_id(std::uint32_t id);
     static Map open_pinned(const std::string& path);
+    // Opens a pin only if it is the map `expected` describes (type, key size, value size,
+    // max_entries, flags); otherwise throws Error naming every field that differs.
+    static Map open_pinned(const std::string& path, const MapSpec& expected);
     // The one map in the kernel with this name (names are cut to 15 characters by the
     // kernel, and so is `name` before comparing). Throws when none or several match.
     static Map open_by_name(std::string_view name);
@@ -149,11 +153,19 @@ public:
     // Reads and removes every entry (BPF_MAP_LOOKUP_AND_DELETE_BATCH where supported).
     WalkResult drain(const ChunkVisitor& visit, std::size_t batch_size = 4096);
 
+    // The get_next_key walk on its own, one entry per chunk: for map types without batch
+    // lookups (walk() falls back to it by itself). Remembers delivered keys, so a key
+    // deleted under it (which makes the kernel restart from the first key) causes no
+    // repeats, and stops after 2 × max_entries + 16 steps with complete = false.
+    WalkResult walk_by_next_key(const ChunkVisitor& visit) const;
+
     // "map 'name'" for messages.
     std::string describe() const;
 
 private:
-    WalkResult walk_by_next_key(const ChunkVisitor& visit) const;
+    // Compacts a batch to the keys not yet in `seen`; returns how many remain.
+    std::size_t drop_repeats(std::byte* keys, std::byte* values, std::size_t n,
+                             std::unordered_set<std::string>& seen) const;
 
     Fd fd_;
     MapInfo info_;

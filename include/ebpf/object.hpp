@@ -60,6 +60,13 @@ public:
     ~Object();
 
     void load();
+    // Before load: every map of the object that has a pin named after it in `dir` reuses
+    // that pinned map instead of creating a new one — after checking that the pin is the
+    // same map (type, key size, value size, max_entries, flags). A mismatch throws Error
+    // naming the map, each field that differs and both values.
+    void reuse_pinned_maps(const std::string& dir);
+    // After load: pins every map at dir/NAME (maps already pinned there are left as is).
+    void pin_maps(const std::string& dir);
     // Attaches every program that libbpf can attach from its section name.
     std::vector<Link> attach_all();
 
@@ -86,6 +93,9 @@ private:
     explicit Object(::bpf_object* obj) : obj_(obj) {}
     std::unique_ptr<::bpf_object, Close> obj_;
 };
+
+// What the object will create for `map` (before load): type, sizes, entries, flags.
+MapSpec spec_of(const ::bpf_map* map);
 
 // Binds a bpftool-generated skeleton type to its functions. Use EBPF_SKELETON(name_bpf)
 // once, at namespace scope, after including name.skel.h.

@@ -18,6 +18,10 @@ void require_privileges();
 std::string ensure_bpffs(const std::string& path = "/sys/fs/bpf");
 std::string ensure_tracefs();
 
+// Where cgroup v2 is mounted (read from /proc/self/mounts; on hybrid systems often
+// /sys/fs/cgroup/unified). Mounts it at /run/ebpf-tool/cgroup2 when it is nowhere.
+std::string cgroup2_mount();
+
 // Lifts RLIMIT_MEMLOCK for kernels that still charge BPF memory to it (before 5.11).
 void raise_memlock_limit();
 

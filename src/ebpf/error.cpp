@@ -6,7 +6,11 @@
 namespace ebpf {
 
 Error::Error(int errno_value, const std::string& context)
-    : std::system_error(std::abs(errno_value), std::generic_category(), context) {}
+    : std::system_error(std::abs(errno_value), std::generic_category(), context) {
+    // The kernel's internal ENOTSUPP (524) leaks out of some BPF commands, and libc has
+    // no text for it ("Unknown error 524").
+    if (std::abs(errno_value) == 524) message_ = context + ": operation not supported for this map type (ENOTSUPP)";
+}
 
 Error::Error(const std::string& message) : std::system_error(EINVAL, std::generic_category()), message_(message) {}
 

@@ -173,6 +173,17 @@ Map Map::open_pinned(const std::string& path) {
     return Map(std::move(owned));
 }
 
+Map Map::open_pinned(const std::string& path, const MapSpec& expected) {
+    Map map = open_pinned(path);
+    auto diffs = expected.incompatibilities(map.info());
+    if (!diffs.empty()) {
+        std::string text;
+        for (const auto& d : diffs) text += (text.empty() ? "" : ", ") + d;
+        throw Error("pinned map '" + path + "' does not match (expected != pinned): " + text);
+    }
+    return map;
+}
+
 Map Map::open_by_name(std::string_view name) {
     std::string wanted(name.substr(0, BPF_OBJ_NAME_LEN - 1));
     std::vector<std::uint32_t> ids;
@@ -297,11 +308,37 @@ void Map::freeze() {
     if (ret) throw_error(error_of(ret), describe() + ": freeze");
 }
 
+namespace {
+// Hash maps batch by bucket and arrays by index: their cursors never revisit an entry.
+// Every other type is batched by the kernel's generic get_next_key loop, which restarts
+// from the first key when the current one is deleted, so its batches can repeat keys.
+bool batch_cursor_is_stable(bpf_map_type type) {
+    switch (type) {
+        case BPF_MAP_TYPE_HASH:
+        case BPF_MAP_TYPE_PERCPU_HASH:
+        case BPF_MAP_TYPE_LRU_HASH:
+        case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+        case BPF_MAP_TYPE_ARRAY:
+        case BPF_MAP_TYPE_PERCPU_ARRAY:
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool batch_unsupported(int err) { return err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP || err == 524 /* ENOTSUPP */; }
+
+std::size_t step_bound(const MapInfo& info) { return 2 * static_cast<std::size_t>(std::max<std::uint32_t>(info.max_entries, 1)) + 16; }
+}  // namespace
+
 WalkResult Map::walk(const ChunkVisitor& visit, std::size_t batch_size) const {
     batch_size = std::clamp<std::size_t>(batch_size, 1, std::max<std::uint32_t>(info_.max_entries, 1));
     std::vector<std::byte> keys(batch_size * info_.key_size);
     std::vector<std::byte> values(batch_size * value_buffer_size_);
     std::vector<std::byte> in_cursor(batch_cursor_size(info_)), out_cursor(in_cursor.size());
+    const bool dedupe = !batch_cursor_is_stable(info_.type);
+    std::unordered_set<std::string> seen;
+    std::size_t steps = 0;
     WalkResult result;
     bool first = true;
     for (;;) {
@@ -311,8 +348,7 @@ WalkResult Map::walk(const ChunkVisitor& visit, std::size_t batch_size) const {
                                        values.data(), &count, &opts);
         int err = ret ? error_of(ret) : 0;
         if (err && err != ENOENT && err != ENOSPC) {
-            if (first && (err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP || err == 524 /* ENOTSUPP */))
-                return walk_by_next_key(visit);
+            if (first && batch_unsupported(err)) return walk_by_next_key(visit);
             throw_error(err, describe() + ": lookup batch");
         }
         if (err == ENOSPC && count == 0) {
@@ -323,15 +359,36 @@ WalkResult Map::walk(const ChunkVisitor& visit, std::size_t batch_size) const {
             values.resize(batch_size * value_buffer_size_);
             continue;
         }
+        steps += count;
+        if (dedupe) count = static_cast<std::uint32_t>(drop_repeats(keys.data(), values.data(), count, seen));
         if (count > 0) {
             visit(keys.data(), values.data(), count);
             result.entries += count;
         }
         if (err == ENOENT) break;  // the end of the map
+        if (dedupe && steps > step_bound(info_)) {
+            result.complete = false;
+            break;
+        }
         std::swap(in_cursor, out_cursor);
         first = false;
     }
     return result;
+}
+
+std::size_t Map::drop_repeats(std::byte* keys, std::byte* values, std::size_t n,
+                              std::unordered_set<std::string>& seen) const {
+    const std::size_t ks = info_.key_size, vs = value_buffer_size_;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!seen.emplace(reinterpret_cast<const char*>(keys + i * ks), ks).second) continue;
+        if (kept != i) {
+            std::memmove(keys + kept * ks, keys + i * ks, ks);
+            std::memmove(values + kept * vs, values + i * vs, vs);
+        }
+        ++kept;
+    }
+    return kept;
 }
 
 WalkResult Map::walk_by_next_key(const ChunkVisitor& visit) const {
@@ -341,7 +398,7 @@ WalkResult Map::walk_by_next_key(const ChunkVisitor& visit) const {
     WalkResult result;
     result.batched = false;
     const std::size_t key_size = info_.key_size;
-    const std::size_t bound = 2 * static_cast<std::size_t>(std::max<std::uint32_t>(info_.max_entries, 1)) + 16;
+    const std::size_t bound = step_bound(info_);
     std::vector<std::byte> key(key_size), next(key_size), value(value_buffer_size_);
     std::unordered_set<std::string> seen;
     bool have_key = false;
@@ -394,7 +451,7 @@ WalkResult Map::drain(const ChunkVisitor& visit, std::size_t batch_size) {
                                                   keys.data(), values.data(), &count, &opts);
         int err = ret ? error_of(ret) : 0;
         if (err && err != ENOENT && err != ENOSPC) {
-            if (first && (err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP || err == 524)) {
+            if (first && batch_unsupported(err)) {
                 // No batch support: walk, then delete what was delivered.
                 std::vector<std::byte> delivered;
                 result = walk_by_next_key([&](const std::byte* k, const std::byte* v, std::size_t n) {

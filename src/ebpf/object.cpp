@@ -2,6 +2,8 @@
 
 #include <bpf/bpf.h>
 
+#include <unistd.h>
+
 #include <cerrno>
 
 namespace ebpf {
@@ -53,6 +55,47 @@ std::string Object::name() const { return bpf_object__name(obj_.get()); }
 
 void Object::load() {
     if (int ret = bpf_object__load(obj_.get()); ret) throw_error(error_of(ret), "object '" + name() + "': load");
+}
+
+MapSpec spec_of(const ::bpf_map* map) {
+    MapSpec spec;
+    spec.type = bpf_map__type(map);
+    spec.name = bpf_map__name(map);
+    spec.key_size = bpf_map__key_size(map);
+    spec.value_size = bpf_map__value_size(map);
+    spec.max_entries = bpf_map__max_entries(map);
+    spec.flags = bpf_map__map_flags(map);
+    spec.map_extra = bpf_map__map_extra(map);
+    return spec;
+}
+
+void Object::reuse_pinned_maps(const std::string& dir) {
+    for (::bpf_map* map : maps()) {
+        if (bpf_map__is_internal(map)) continue;  // .data/.rodata/.bss belong to this object only
+        std::string path = dir + "/" + bpf_map__name(map);
+        if (::access(path.c_str(), F_OK) != 0) continue;
+        MapSpec spec = spec_of(map);
+        Map pinned = Map::open_pinned(path);
+        auto diffs = spec.incompatibilities(pinned.info());
+        if (!diffs.empty()) {
+            std::string text;
+            for (const auto& d : diffs) text += (text.empty() ? "" : ", ") + d;
+            throw Error("object '" + name() + "': map '" + spec.name + "' cannot reuse the pin at " + path +
+                        " (object != pinned): " + text);
+        }
+        if (int ret = bpf_map__reuse_fd(map, pinned.fd()); ret)
+            throw_error(error_of(ret), "object '" + name() + "': map '" + spec.name + "': reuse " + path);
+    }
+}
+
+void Object::pin_maps(const std::string& dir) {
+    for (::bpf_map* map : maps()) {
+        if (bpf_map__is_internal(map)) continue;
+        std::string path = dir + "/" + bpf_map__name(map);
+        if (::access(path.c_str(), F_OK) == 0) continue;
+        if (int ret = bpf_map__pin(map, path.c_str()); ret)
+            throw_error(error_of(ret), "object '" + name() + "': map '" + bpf_map__name(map) + "': pin at " + path);
+    }
 }
 
 std::vector<Link> Object::attach_all() {

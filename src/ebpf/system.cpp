@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "ebpf/error.hpp"
 
@@ -88,6 +90,22 @@ std::string ensure_tracefs() {
         return "/sys/kernel/debug/tracing";
     mount_if_missing(path, "tracefs", kTraceFsMagic, "tracefs");
     return path;
+}
+
+std::string cgroup2_mount() {
+    std::ifstream mounts("/proc/self/mounts");
+    for (std::string line; std::getline(mounts, line);) {
+        std::istringstream fields(line);
+        std::string device, dir, type;
+        fields >> device >> dir >> type;
+        if (type == "cgroup2") return dir;
+    }
+    const std::string dir = "/run/ebpf-tool/cgroup2";
+    ::mkdir("/run/ebpf-tool", 0755);
+    ::mkdir(dir.c_str(), 0755);
+    if (::mount("cgroup2", dir.c_str(), "cgroup2", 0, nullptr) != 0)
+        throw_error(errno, "cgroup v2 is not mounted and mounting it at " + dir + " failed");
+    return dir;
 }
 
 void raise_memlock_limit() {

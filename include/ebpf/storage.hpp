@@ -1,0 +1,84 @@
+// Local storage: a value attached to a kernel object and freed with it — a socket, a task
+// or an inode (keyed from user space by an fd: a socket fd, a pidfd, a file fd) — and
+// cgroup storage, one value per (cgroup, attach type) of a cgroup program. The kernel
+// requires BTF for the local-storage types: create() generates it.
+#pragma once
+
+#include <linux/bpf.h>
+
+#include <optional>
+
+#include "ebpf/error.hpp"
+#include "ebpf/typed.hpp"
+
+namespace ebpf {
+
+namespace detail {
+// Creates a local-storage map with generated BTF (key: int; value: a struct of
+// value_size bytes named after the map).
+Map create_local_storage(bpf_map_type type, const std::string& name, std::uint32_t value_size, std::uint32_t flags);
+}  // namespace detail
+
+template <MapData V, bpf_map_type Type>
+class LocalStorage : public TypedHandle<LocalStorage<V, Type>> {
+    using Base = TypedHandle<LocalStorage<V, Type>>;
+
+public:
+    explicit LocalStorage(Map map) : Base(std::move(map)) {
+        detail::check_binding(this->info(), {Type}, map_type_name(Type), sizeof(int), sizeof(V));
+    }
+    static LocalStorage create(std::string name, std::uint32_t flags = 0) {
+        return LocalStorage(detail::create_local_storage(Type, name, sizeof(V), flags));
+    }
+    // The value attached to the object behind `fd`.
+    std::optional<V> get(int fd) const {
+        V value;
+        if (!this->map_.lookup(&fd, &value)) return std::nullopt;
+        return value;
+    }
+    void set(int fd, const V& value, UpdateFlags flags = UpdateFlags::any) { this->map_.update(&fd, &value, flags); }
+    bool erase(int fd) { return this->map_.erase(&fd); }
+};
+
+// Keyed by a socket fd.
+template <MapData V>
+using SocketStorage = LocalStorage<V, BPF_MAP_TYPE_SK_STORAGE>;
+// Keyed by a pidfd (pidfd_open).
+template <MapData V>
+using TaskStorage = LocalStorage<V, BPF_MAP_TYPE_TASK_STORAGE>;
+// Keyed by an open file's fd.
+template <MapData V>
+using InodeStorage = LocalStorage<V, BPF_MAP_TYPE_INODE_STORAGE>;
+
+// Cgroup storage: BPF programs reach their cgroup's value with bpf_get_local_storage();
+// entries exist only while a program using the map is attached to a cgroup, and user
+// space addresses them by (cgroup id, attach type). Per-CPU variant: PerCpuCgroupStorage.
+struct CgroupStorageKey {
+    std::uint64_t cgroup_inode_id = 0;
+    std::uint32_t attach_type = 0;
+    std::uint32_t padding = 0;
+};
+static_assert(sizeof(CgroupStorageKey) == sizeof(bpf_cgroup_storage_key));
+
+template <MapData V>
+class CgroupStorage : public TypedHandle<CgroupStorage<V>> {
+    using Base = TypedHandle<CgroupStorage<V>>;
+
+public:
+    explicit CgroupStorage(Map map) : Base(std::move(map)) {
+        detail::check_binding(this->info(), {BPF_MAP_TYPE_CGROUP_STORAGE}, "CgroupStorage", sizeof(CgroupStorageKey),
+                              sizeof(V));
+    }
+    std::optional<V> lookup(std::uint64_t cgroup_id, bpf_attach_type attach_type) const {
+        CgroupStorageKey key{cgroup_id, static_cast<std::uint32_t>(attach_type), 0};
+        V value;
+        if (!this->map_.lookup(&key, &value)) return std::nullopt;
+        return value;
+    }
+    void update(std::uint64_t cgroup_id, bpf_attach_type attach_type, const V& value) {
+        CgroupStorageKey key{cgroup_id, static_cast<std::uint32_t>(attach_type), 0};
+        this->map_.update(&key, &value, UpdateFlags::any);
+    }
+};
+
+}  // namespace ebpf

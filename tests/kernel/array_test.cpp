@@ -1,0 +1,141 @@
+// Array and PerCpuArray/PerCpuHashMap against the real kernel.
+#include <sched.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ebpf/array.hpp"
+#include "ebpf/object.hpp"
+#include "ebpf/percpu.hpp"
+#include "ebpf/system.hpp"
+#include "kernel.hpp"
+#include "maps_test.skel.h"
+
+EBPF_SKELETON(maps_test_bpf);
+
+namespace {
+
+TEST(Array, EverySlotExistsAndNoneCanBeDeleted) {
+    REQUIRE_KERNEL();
+    auto a = ebpf::Array<std::uint64_t>::create("t_array", 8);
+    EXPECT_EQ(a.size(), 8u);
+    EXPECT_EQ(a.get(7), 0u);  // zeroed at creation
+    a.set(3, 33);
+    EXPECT_EQ(a.get(3), 33u);
+    EXPECT_EQ(a.values(), (std::vector<std::uint64_t>{0, 0, 0, 33, 0, 0, 0, 0}));
+    EXPECT_FALSE(a.lookup(8).has_value());
+    try {
+        a.get(8);
+        FAIL() << "index 8 of 8 read";
+    } catch (const ebpf::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("get index 8 of 8"), std::string::npos) << e.what();
+    }
+    try {
+        a.set(8, 1);
+        FAIL() << "index 8 of 8 written";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.errno_value(), E2BIG) << e.what();
+    }
+    try {
+        a.set(1, 1, ebpf::UpdateFlags::no_exist);
+        FAIL() << "no_exist accepted on an array slot, which always exists";
+    } catch (const ebpf::Error& e) {
+        EXPECT_TRUE(e.key_exists()) << e.what();
+    }
+    std::uint32_t index = 3;
+    EXPECT_THROW(a.map().erase(&index), ebpf::Error);  // EINVAL: arrays have no delete
+}
+
+TEST(Array, FrozenMapRefusesUserWrites) {
+    REQUIRE_KERNEL();
+    auto a = ebpf::Array<std::uint32_t>::create("t_frozen", 2);
+    a.set(0, 5);
+    a.freeze();
+    try {
+        a.set(0, 6);
+        FAIL() << "a frozen map was written";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.errno_value(), EPERM) << e.what();
+    }
+    EXPECT_EQ(a.get(0), 5u);
+}
+
+TEST(PerCpu, ValuesAreSizedByPossibleCpusWithAnEightByteStride) {
+    REQUIRE_KERNEL();
+    struct Small {
+        std::uint32_t v;  // 4 bytes: the kernel pads each CPU's slot to 8
+        Small& operator+=(const Small& o) {
+            v += o.v;
+            return *this;
+        }
+    };
+    auto m = ebpf::PerCpuArray<Small>::create("t_percpu", 2);
+    EXPECT_EQ(m.map().value_buffer_size(), 8u * ebpf::possible_cpus());
+    ebpf::PerCpu<Small> values;
+    ASSERT_EQ(values.size(), ebpf::possible_cpus());
+    for (std::size_t cpu = 0; cpu < values.size(); ++cpu) values[cpu].v = static_cast<std::uint32_t>(cpu + 1) * 10;
+    m.update(1, values);
+    auto back = m.lookup(1);
+    ASSERT_TRUE(back);
+    for (std::size_t cpu = 0; cpu < values.size(); ++cpu) EXPECT_EQ((*back)[cpu].v, (cpu + 1) * 10);
+    std::uint32_t expected = 0;
+    for (std::size_t cpu = 0; cpu < values.size(); ++cpu) expected += static_cast<std::uint32_t>(cpu + 1) * 10;
+    EXPECT_EQ(m.lookup_sum(1)->v, expected);
+    EXPECT_THROW(ebpf::PerCpu<Small>(std::vector<Small>(ebpf::possible_cpus() + 1)), ebpf::Error);
+}
+
+TEST(PerCpu, HashMapUpdateAllAndEntries) {
+    REQUIRE_KERNEL();
+    auto m = ebpf::PerCpuHashMap<std::uint32_t, std::uint64_t>::create("t_pcpu_hash", 16);
+    m.update_all(7, 3);
+    EXPECT_EQ(m.lookup_sum(7), 3ull * ebpf::possible_cpus());
+    EXPECT_FALSE(m.lookup(8));
+    auto entries = m.entries();
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries.items[0].first, 7u);
+    EXPECT_EQ(entries.items[0].second.sum(), 3ull * ebpf::possible_cpus());
+    EXPECT_TRUE(m.erase(7));
+    EXPECT_FALSE(m.erase(7));
+}
+
+TEST(PerCpu, ABpfProgramsCountsLandOnTheCpuThatRanThem) {
+    REQUIRE_KERNEL();
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "needs two online CPUs";
+    ebpf::system::prepare();
+    // The program counts getppid of one process; that process runs 300 calls on CPU 0
+    // and, after a re-pin, 500 on CPU 1.
+    int go[2];
+    ASSERT_EQ(pipe(go), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        close(go[1]);
+        char c;
+        if (read(go[0], &c, 1) != 1) _exit(2);
+        for (int cpu : {0, 1}) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(cpu, &set);
+            if (sched_setaffinity(0, sizeof(set), &set)) _exit(1);
+            for (int i = 0; i < (cpu == 0 ? 300 : 500); ++i) syscall(SYS_getppid);
+        }
+        _exit(0);
+    }
+    close(go[0]);
+    auto skel = ebpf::Skeleton<maps_test_bpf>::open();
+    skel->rodata->target_tgid = static_cast<std::uint32_t>(child);
+    skel.load();
+    auto hits = ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.percpu_hits);
+    ebpf::Link link = ebpf::Link::attach(skel->progs.count_getppid);
+    ASSERT_EQ(write(go[1], "x", 1), 1);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(go[1]);
+    auto per_cpu = hits.lookup(0).value();
+    EXPECT_EQ(per_cpu[0], 300u);
+    EXPECT_EQ(per_cpu[1], 500u);
+    EXPECT_EQ(per_cpu.sum(), 800u);
+    EXPECT_EQ(hits.sums().at(0), 800u);
+}
+
+}  // namespace
