@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "ebpf/error.hpp"
+#include "ebpf/percpu.hpp"
 #include "ebpf/typed.hpp"
 
 namespace ebpf {
@@ -52,7 +53,7 @@ using InodeStorage = LocalStorage<V, BPF_MAP_TYPE_INODE_STORAGE>;
 
 // Cgroup storage: BPF programs reach their cgroup's value with bpf_get_local_storage();
 // entries exist only while a program using the map is attached to a cgroup, and user
-// space addresses them by (cgroup id, attach type). Per-CPU variant: PerCpuCgroupStorage.
+// space addresses them by (cgroup id, attach type).
 struct CgroupStorageKey {
     std::uint64_t cgroup_inode_id = 0;
     std::uint32_t attach_type = 0;
@@ -60,25 +61,47 @@ struct CgroupStorageKey {
 };
 static_assert(sizeof(CgroupStorageKey) == sizeof(bpf_cgroup_storage_key));
 
-template <MapData V>
-class CgroupStorage : public TypedHandle<CgroupStorage<V>> {
-    using Base = TypedHandle<CgroupStorage<V>>;
+namespace detail {
+MapSpec cgroup_storage_spec(bpf_map_type type, std::string name, std::uint32_t value_size, std::uint32_t flags);
+}  // namespace detail
+
+// Shared and per-CPU cgroup storage: the value type is V, or PerCpu<V> when per-CPU.
+template <MapData V, bpf_map_type Type>
+class BasicCgroupStorage : public TypedHandle<BasicCgroupStorage<V, Type>> {
+    using Base = TypedHandle<BasicCgroupStorage<V, Type>>;
+    static constexpr bool per_cpu = Type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 
 public:
-    explicit CgroupStorage(Map map) : Base(std::move(map)) {
-        detail::check_binding(this->info(), {BPF_MAP_TYPE_CGROUP_STORAGE}, "CgroupStorage", sizeof(CgroupStorageKey),
-                              sizeof(V));
+    using value_type = std::conditional_t<per_cpu, PerCpu<V>, V>;
+
+    explicit BasicCgroupStorage(Map map) : Base(std::move(map)) {
+        detail::check_binding(this->info(), {Type}, map_type_name(Type), sizeof(CgroupStorageKey), sizeof(V));
     }
-    std::optional<V> lookup(std::uint64_t cgroup_id, bpf_attach_type attach_type) const {
-        CgroupStorageKey key{cgroup_id, static_cast<std::uint32_t>(attach_type), 0};
-        V value;
-        if (!this->map_.lookup(&key, &value)) return std::nullopt;
-        return value;
+    // Entries appear only when a program using the map is attached to a cgroup.
+    static BasicCgroupStorage create(std::string name, std::uint32_t flags = 0) {
+        return BasicCgroupStorage(Map::create(detail::cgroup_storage_spec(Type, std::move(name), sizeof(V), flags)));
     }
-    void update(std::uint64_t cgroup_id, bpf_attach_type attach_type, const V& value) {
+    std::optional<value_type> lookup(std::uint64_t cgroup_id, bpf_attach_type attach_type) const {
         CgroupStorageKey key{cgroup_id, static_cast<std::uint32_t>(attach_type), 0};
-        this->map_.update(&key, &value, UpdateFlags::any);
+        std::vector<std::byte> buffer(this->map_.value_buffer_size());
+        if (!this->map_.lookup(&key, buffer.data())) return std::nullopt;
+        if constexpr (per_cpu)
+            return PerCpu<V>::decode(buffer.data());
+        else
+            return load_as<V>(buffer.data());
+    }
+    void update(std::uint64_t cgroup_id, bpf_attach_type attach_type, const value_type& value) {
+        CgroupStorageKey key{cgroup_id, static_cast<std::uint32_t>(attach_type), 0};
+        if constexpr (per_cpu)
+            this->map_.update(&key, value.encode().data(), UpdateFlags::any);
+        else
+            this->map_.update(&key, &value, UpdateFlags::any);
     }
 };
+
+template <MapData V>
+using CgroupStorage = BasicCgroupStorage<V, BPF_MAP_TYPE_CGROUP_STORAGE>;
+template <MapData V>
+using PerCpuCgroupStorage = BasicCgroupStorage<V, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE>;
 
 }  // namespace ebpf

@@ -34,4 +34,15 @@ Map create_local_storage(bpf_map_type type, const std::string& name, std::uint32
     return Map::create(spec);  // the map holds its own reference to the BTF
 }
 
+MapSpec cgroup_storage_spec(bpf_map_type type, std::string name, std::uint32_t value_size, std::uint32_t flags) {
+    MapSpec spec;
+    spec.type = type;
+    spec.name = std::move(name);
+    spec.key_size = sizeof(CgroupStorageKey);
+    spec.value_size = value_size;
+    spec.max_entries = 0;  // one entry per attached cgroup, made by the kernel
+    spec.flags = flags;
+    return spec;
+}
+
 }  // namespace ebpf::detail
