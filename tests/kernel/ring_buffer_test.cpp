@@ -1,0 +1,337 @@
+// RingBufferReader against real ring buffers: a tracepoint program turns each getppid()
+// and getpgid() of this process into one record, so every count here is exact.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "../bpf/ring_buffer_test.h"
+#include "ebpf/object.hpp"
+#include "ebpf/ring_buffer.hpp"
+#include "ebpf/system.hpp"
+#include "kernel.hpp"
+#include "ring_buffer_test.skel.h"
+
+EBPF_SKELETON(ring_buffer_test_bpf);
+
+namespace {
+
+using namespace std::chrono_literals;
+using Skel = ebpf::Skeleton<ring_buffer_test_bpf>;
+
+// Loaded and attached, filtered on this process.
+Skel load_and_attach() {
+    ebpf::system::prepare();
+    auto skel = Skel::open();
+    skel->rodata->target_tgid = static_cast<__u32>(::getpid());
+    skel.load();
+    skel.attach();
+    return skel;
+}
+
+void call_getppid(int n) {
+    for (int i = 0; i < n; ++i) ::syscall(SYS_getppid);
+}
+
+// getpgid(arg) for a PID that does not exist: the call fails, the tracepoint still fires.
+void call_getpgid(long arg) { ::syscall(SYS_getpgid, 1'000'000'000L + arg); }
+
+// Expected record length for call_getpgid(arg): 8 + arg % 17 (see ring_buffer_test.h).
+std::size_t tail_len(long arg) { return static_cast<std::size_t>((1'000'000'000L + arg) % (RB_TEST_TAIL_MAX + 1)); }
+
+ebpf::Map map_of(const bpf_map* map) { return ebpf::Map::from_libbpf(map); }
+
+// Polls until `want` records arrived in total or two seconds passed.
+std::size_t poll_until(ebpf::RingBufferReader& reader, std::size_t want) {
+    std::size_t got = 0;
+    auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (got < want && std::chrono::steady_clock::now() < deadline) got += reader.poll(100ms);
+    return got;
+}
+
+TEST(RingBuffer, DeliversEveryRecordInOrderWithItsContents) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    std::vector<rb_test_event> events;
+    ebpf::RingBufferReader reader;
+    // The handle is a temporary: the reader must keep its own reference to the map.
+    reader.add(map_of(skel->maps.getppid_events), [&](std::span<const std::byte> record) {
+        EXPECT_EQ(record.size(), sizeof(rb_test_event));
+        events.push_back(ebpf::record_as<rb_test_event>(record));
+        return 0;
+    });
+    EXPECT_EQ(reader.size(), 1u);
+
+    constexpr int n = 250;
+    call_getppid(n);
+    EXPECT_EQ(poll_until(reader, n), std::size_t{n});
+    // Nothing more comes: exactly one record per call.
+    EXPECT_EQ(reader.poll(50ms), 0u);
+
+    ASSERT_EQ(events.size(), std::size_t{n});
+    const auto tid = static_cast<std::uint32_t>(::gettid());
+    for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(events[i].seq, static_cast<std::uint64_t>(i)) << "record " << i << " out of order";
+        EXPECT_EQ(events[i].tgid, static_cast<std::uint32_t>(::getpid()));
+        EXPECT_EQ(events[i].tid, tid);
+    }
+    EXPECT_EQ(skel->bss->dropped, 0u);
+}
+
+TEST(RingBuffer, TwoRingBuffersShareOneReader) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    std::vector<std::uint64_t> fixed;
+    std::vector<std::vector<std::byte>> variable;
+    ebpf::RingBufferReader reader;
+    reader.add(map_of(skel->maps.getppid_events), [&](std::span<const std::byte> record) {
+        fixed.push_back(ebpf::record_as<rb_test_event>(record).seq);
+        return 0;
+    });
+    reader.add(map_of(skel->maps.getpgid_events), [&](std::span<const std::byte> record) {
+        variable.emplace_back(record.begin(), record.end());
+        return 0;
+    });
+    EXPECT_EQ(reader.size(), 2u);
+
+    // Interleaved: 40 getppid, 34 getpgid with every tail length from 0 to 16 twice.
+    constexpr int n_ppid = 40, n_pgid = 34;
+    for (int i = 0; i < n_pgid; ++i) {
+        call_getppid(1);
+        call_getpgid(i);
+    }
+    call_getppid(n_ppid - n_pgid);
+
+    // Everything is committed when the syscalls return: one consume() takes it all.
+    EXPECT_EQ(reader.consume(), std::size_t{n_ppid + n_pgid});
+    EXPECT_EQ(reader.consume(), 0u);
+
+    ASSERT_EQ(fixed.size(), std::size_t{n_ppid});
+    for (int i = 0; i < n_ppid; ++i) EXPECT_EQ(fixed[i], static_cast<std::uint64_t>(i));
+    ASSERT_EQ(variable.size(), std::size_t{n_pgid});
+    for (int i = 0; i < n_pgid; ++i) {
+        const auto& rec = variable[i];
+        const std::size_t len = tail_len(i);
+        ASSERT_EQ(rec.size(), 8 + len) << "record " << i;
+        rb_test_tail tail{};
+        std::memcpy(&tail, rec.data(), rec.size());
+        EXPECT_EQ(tail.seq, static_cast<std::uint32_t>(i));
+        EXPECT_EQ(tail.len, len);
+        for (std::size_t b = 0; b < len; ++b) EXPECT_EQ(tail.bytes[b], static_cast<std::uint8_t>(i + b));
+    }
+    EXPECT_EQ(skel->bss->dropped, 0u);
+}
+
+TEST(RingBuffer, RejectsAMapThatIsNotARingBuffer) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    ebpf::RingBufferReader reader;
+    try {
+        reader.add(map_of(skel->maps.not_a_ringbuf), [](std::span<const std::byte>) { return 0; });
+        FAIL() << "an array map was accepted as a ring buffer";
+    } catch (const ebpf::Error& e) {
+        EXPECT_STREQ(e.what(), "map 'not_a_ringbuf': RingBufferReader needs a ringbuf map, but it is array");
+    }
+    EXPECT_EQ(reader.size(), 0u);
+
+    // A map made at run time is rejected the same way.
+    ebpf::MapSpec spec;
+    spec.type = BPF_MAP_TYPE_HASH;
+    spec.name = "rb_test_hash";
+    spec.key_size = spec.value_size = 4;
+    spec.max_entries = 1;
+    auto hash = ebpf::Map::create(spec);
+    EXPECT_THROW(reader.add(hash, [](std::span<const std::byte>) { return 0; }), ebpf::Error);
+
+    // The failure left the reader usable.
+    std::size_t seen = 0;
+    reader.add(map_of(skel->maps.getppid_events), [&](std::span<const std::byte>) {
+        ++seen;
+        return 0;
+    });
+    call_getppid(3);
+    EXPECT_EQ(reader.consume(), 3u);
+    EXPECT_EQ(seen, 3u);
+}
+
+TEST(RingBuffer, NonZeroFromTheCallbackStopsTheCurrentCall) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    std::vector<std::uint64_t> seqs;
+    ebpf::RingBufferReader reader;
+    reader.add(map_of(skel->maps.getppid_events), [&](std::span<const std::byte> record) {
+        seqs.push_back(ebpf::record_as<rb_test_event>(record).seq);
+        return seqs.size() == 4 ? 1 : 0;
+    });
+    call_getppid(10);
+    // The record that said stop is consumed and counted; the rest wait for the next call.
+    EXPECT_EQ(reader.consume(), 4u);
+    EXPECT_EQ(seqs.size(), 4u);
+    EXPECT_EQ(reader.poll(1s), 6u);
+    ASSERT_EQ(seqs.size(), 10u);
+    for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i);
+}
+
+TEST(RingBuffer, AnExceptionFromTheCallbackReachesTheCaller) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    std::vector<std::uint64_t> seqs;
+    ebpf::RingBufferReader reader;
+    reader.add(map_of(skel->maps.getppid_events), [&](std::span<const std::byte> record) {
+        seqs.push_back(ebpf::record_as<rb_test_event>(record).seq);
+        if (seqs.size() == 3) throw std::runtime_error("callback failed on record 2");
+        return 0;
+    });
+    call_getppid(10);
+    try {
+        reader.consume();
+        FAIL() << "the callback's exception was lost";
+    } catch (const std::runtime_error& e) {
+        EXPECT_STREQ(e.what(), "callback failed on record 2");
+    }
+    // The reader goes on after the record that threw.
+    EXPECT_EQ(reader.consume(), 7u);
+    ASSERT_EQ(seqs.size(), 10u);
+    for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i);
+}
+
+TEST(RingBuffer, EpollFdServesACallersOwnEventLoop) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    ebpf::RingBufferReader reader;
+    EXPECT_THROW((void)reader.epoll_fd(), ebpf::Error);  // nothing to wait for yet
+    std::size_t seen = 0;
+    reader.add(map_of(skel->maps.getppid_events), [&](std::span<const std::byte>) {
+        ++seen;
+        return 0;
+    });
+    const int fd = reader.epoll_fd();
+    ASSERT_GE(fd, 0);
+
+    epoll_event event{};
+    EXPECT_EQ(::epoll_wait(fd, &event, 1, 0), 0) << "readable with no record";
+    call_getppid(5);
+    EXPECT_EQ(::epoll_wait(fd, &event, 1, 1000), 1) << "not readable after 5 records";
+    EXPECT_EQ(reader.consume(), 5u);
+    EXPECT_EQ(seen, 5u);
+    EXPECT_EQ(::epoll_wait(fd, &event, 1, 0), 0) << "still readable after consuming everything";
+}
+
+TEST(RingBuffer, PollTimesOutAndTreatsASignalAsNoRecords) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    ebpf::RingBufferReader reader;
+    EXPECT_THROW(reader.poll(1ms), ebpf::Error);  // no ring buffer: would wait for nothing
+    EXPECT_EQ(reader.consume(), 0u);
+    reader.add(map_of(skel->maps.getppid_events), [](std::span<const std::byte>) { return 0; });
+
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(reader.poll(100ms), 0u);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 90ms);
+
+    // A handled signal interrupts epoll_wait with EINTR: 0 records, no exception.
+    struct sigaction action {};
+    action.sa_handler = [](int) {};
+    struct sigaction old {};
+    ASSERT_EQ(::sigaction(SIGUSR1, &action, &old), 0);
+    const pthread_t self = ::pthread_self();
+    std::thread interrupter([self] {
+        std::this_thread::sleep_for(200ms);
+        ::pthread_kill(self, SIGUSR1);
+    });
+    start = std::chrono::steady_clock::now();
+    std::size_t got = 1;
+    EXPECT_NO_THROW(got = reader.poll(10s));
+    auto waited = std::chrono::steady_clock::now() - start;
+    interrupter.join();
+    ::sigaction(SIGUSR1, &old, nullptr);
+    EXPECT_EQ(got, 0u);
+    EXPECT_LT(waited, 5s) << "the signal did not end the wait";
+}
+
+TEST(RingBuffer, AMovedReaderKeepsDeliveringAndTheMovedFromOneSaysSo) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    std::size_t seen = 0;
+    ebpf::RingBufferReader first;
+    first.add(map_of(skel->maps.getppid_events), [&](std::span<const std::byte>) {
+        ++seen;
+        return 0;
+    });
+    ebpf::RingBufferReader second = std::move(first);
+    call_getppid(4);
+    EXPECT_EQ(second.consume(), 4u);
+    EXPECT_EQ(seen, 4u);
+    EXPECT_EQ(first.size(), 0u);  // NOLINT(bugprone-use-after-move): checking the moved-from state
+    EXPECT_THROW(first.consume(), ebpf::Error);
+}
+
+TEST(RingBuffer, ReadsARecordAsATypeOnlyWhenItIsLongEnough) {
+    REQUIRE_KERNEL();
+    std::array<std::byte, sizeof(rb_test_event)> bytes{};
+    bytes[0] = std::byte{7};
+    EXPECT_EQ(ebpf::record_as<rb_test_event>(bytes).seq, 7u);
+    try {
+        (void)ebpf::record_as<rb_test_event>(std::span(bytes).first(8));
+        FAIL() << "a short record was read as a longer type";
+    } catch (const ebpf::Error& e) {
+        EXPECT_STREQ(e.what(), "ring buffer record of 8 bytes is shorter than the 16-byte type it is read as");
+    }
+}
+
+TEST(RingBuffer, LeavesNoProgramOrMapBehind) {
+    REQUIRE_KERNEL();
+    std::set<std::uint32_t> programs, maps;
+    {
+        std::optional<Skel> skel(load_and_attach());
+        for (const bpf_program* prog : {(*skel)->progs.on_getppid, (*skel)->progs.on_getpgid}) {
+            bpf_prog_info info{};
+            std::uint32_t len = sizeof(info);
+            ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len), 0);
+            programs.insert(info.id);
+        }
+        ebpf::RingBufferReader reader;
+        for (const bpf_map* map : {(*skel)->maps.getppid_events, (*skel)->maps.getpgid_events}) {
+            maps.insert(map_of(map).info().id);
+            reader.add(map_of(map), [](std::span<const std::byte>) { return 0; });
+        }
+        call_getppid(2);
+        EXPECT_EQ(reader.consume(), 2u);
+        // The reader outlives the skeleton: its own references keep the rings valid, and
+        // with the programs gone no record arrives.
+        skel.reset();
+        call_getppid(2);
+        EXPECT_EQ(reader.consume(), 0u);
+        EXPECT_EQ(reader.poll(10ms), 0u);
+    }
+    // Only this test's own ids are checked: other suites may load programs meanwhile.
+    const auto now = std::chrono::steady_clock::now;
+    const auto deadline = now() + 10s;
+    auto still_loaded = [](const std::set<std::uint32_t>& ids, const std::set<std::uint32_t>& loaded) {
+        std::set<std::uint32_t> out;
+        for (auto id : ids)
+            if (loaded.contains(id)) out.insert(id);
+        return out;
+    };
+    std::set<std::uint32_t> programs_left, maps_left;
+    do {
+        programs_left = still_loaded(programs, test::loaded_program_ids());
+        maps_left = still_loaded(maps, test::loaded_map_ids());
+        if (programs_left.empty() && maps_left.empty()) break;
+        std::this_thread::sleep_for(20ms);
+    } while (now() < deadline);
+    EXPECT_TRUE(programs_left.empty()) << programs_left.size() << " programs left";
+    EXPECT_TRUE(maps_left.empty()) << maps_left.size() << " ring buffers left";
+}
+
+}  // namespace
