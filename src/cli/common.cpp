@@ -1,7 +1,10 @@
 #include "common.hpp"
 
 #include <pwd.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
@@ -26,25 +29,27 @@ sigset_t stop_set() {
 StopSignals::StopSignals() {
     sigset_t set = stop_set();
     sigprocmask(SIG_BLOCK, &set, nullptr);
+    fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
 StopSignals::~StopSignals() {
+    if (fd_ >= 0) close(fd_);
     sigset_t set = stop_set();
     sigprocmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 bool StopSignals::wait(std::chrono::nanoseconds timeout) {
     if (stopped_) return true;
-    sigset_t set = stop_set();
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-        auto left = deadline - std::chrono::steady_clock::now();
-        if (left <= std::chrono::nanoseconds::zero()) return false;
-        auto secs = std::chrono::duration_cast<std::chrono::seconds>(left);
-        timespec ts{static_cast<time_t>(secs.count()), static_cast<long>((left - secs).count())};
-        int sig = sigtimedwait(&set, nullptr, &ts);
-        if (sig > 0) return stopped_ = true;
-        if (errno != EINTR && errno != EAGAIN) return false;
+        signalfd_siginfo info{};
+        if (read(fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) return stopped_ = true;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now() +
+                                                                          std::chrono::microseconds(999));
+        if (left.count() <= 0) return false;
+        pollfd pfd{fd_, POLLIN, 0};
+        if (::poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1'000'000))) < 0 && errno != EINTR)
+            return false;
     }
 }
 

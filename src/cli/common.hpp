@@ -37,9 +37,13 @@ public:
     // Sleeps up to `timeout`; true when a stop signal arrived (then stays true).
     bool wait(std::chrono::nanoseconds timeout);
     bool stopped() const noexcept { return stopped_; }
+    // Readable when a stop signal is pending (a signalfd), for poll loops over other fds
+    // too; call wait(0) after it polls readable.
+    int fd() const noexcept { return fd_; }
 
 private:
     bool stopped_ = false;
+    int fd_ = -1;
 };
 
 // Ticks every `interval` until `duration` (if any) has passed or a stop signal came.

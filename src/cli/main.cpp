@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     app.add_flag("-v,--verbose", global.verbose, "Show libbpf's own log on stderr");
     add_execs_command(app, global);
     add_stats_command(app, global);
+    add_events_command(app, global);
     app.parse_complete_callback([&global] {
         if (global.pretty) global.json = true;
     });

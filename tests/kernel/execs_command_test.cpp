@@ -15,29 +15,7 @@ namespace {
 
 constexpr const char* kReady = "Hit Ctrl-C to end.";
 
-// Forks a child that becomes `uid` and then runs /bin/true exactly `n` times.
-void exec_as(uid_t uid, int n) {
-    pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        if (setgroups(0, nullptr) || setgid(uid) || setuid(uid)) _exit(100);
-        for (int i = 0; i < n; ++i) {
-            pid_t p = fork();
-            if (p == 0) {
-                char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
-                execv(argv[0], argv);
-                _exit(101);
-            }
-            int status = 0;
-            if (p < 0 || waitpid(p, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) _exit(102);
-        }
-        _exit(0);
-    }
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFEXITED(status));
-    ASSERT_EQ(WEXITSTATUS(status), 0) << "the exec loop as uid " << uid << " failed";
-}
+void exec_as(uid_t uid, int n) { ASSERT_TRUE(test::exec_as(uid, n)) << "the exec loop as uid " << uid << " failed"; }
 
 // Root execs in the background, so the test UID's count must not absorb anyone else's.
 class Noise {

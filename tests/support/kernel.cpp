@@ -2,6 +2,10 @@
 
 #include <bpf/bpf.h>
 
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <thread>
 
 namespace test {
@@ -38,5 +42,27 @@ std::set<std::uint32_t> maps_left_beyond(const std::set<std::uint32_t>& before, 
 }
 
 std::string tool_path() { return EBPF_TOOL_PATH; }
+
+bool exec_as(unsigned uid, int n) {
+    pid_t child = fork();
+    if (child < 0) return false;
+    if (child == 0) {
+        if (setgroups(0, nullptr) || setgid(uid) || setuid(uid)) _exit(100);
+        for (int i = 0; i < n; ++i) {
+            pid_t p = fork();
+            if (p == 0) {
+                std::string index = std::to_string(i);
+                char* argv[] = {const_cast<char*>("/bin/true"), const_cast<char*>("ebpf-test"), index.data(), nullptr};
+                execv(argv[0], argv);
+                _exit(101);
+            }
+            int status = 0;
+            if (p < 0 || waitpid(p, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) _exit(102);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    return waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
 }  // namespace test

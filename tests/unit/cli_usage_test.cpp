@@ -46,7 +46,13 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{{"execs", "--interval", "0"}, "--interval"},
                       UsageCase{{"execs", "--interval", "x"}, "--interval"},
                       UsageCase{{"execs", "--count", "0"}, "--count: must be a whole number > 0"},
-                      UsageCase{{"execs", "--count", "-5"}, "--count"}),
+                      UsageCase{{"execs", "--count", "-5"}, "--count"},
+                      UsageCase{{"events", "--transport", "pipe"}, "--transport pipe: must be ringbuf or perfbuf"},
+                      UsageCase{{"events", "--buffer-size", "5000"}, "--buffer-size 5000: must be a power of two"},
+                      UsageCase{{"events", "--buffer-size", "0"}, "--buffer-size"},
+                      UsageCase{{"events", "--uid", "-1"}, "--uid"},
+                      UsageCase{{"events", "-t", "perfbuf", "--wakeup-bytes", "64"}, "ringbuf only"},
+                      UsageCase{{"events", "--wakeup-bytes", "300000"}, "must be below --buffer-size"}),
     [](const ::testing::TestParamInfo<UsageCase>& param) { return "case" + std::to_string(param.index); });
 
 TEST(Cli, HelpAndVersionExitZero) {

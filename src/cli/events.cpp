@@ -1,0 +1,225 @@
+// `ebpf-tool events`: exec events streamed from the kernel, one line each (execsnoop's
+// view), over a ring buffer or a perf buffer. Nothing is lost silently: at exit one
+// summary line counts what was received, dropped in the kernel and lost in perf buffers.
+#include <fmt/format.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <variant>
+
+#include "commands.hpp"
+#include "ebpf/array.hpp"
+#include "ebpf/object.hpp"
+#include "ebpf/percpu.hpp"
+#include "ebpf/perf_buffer.hpp"
+#include "ebpf/ring_buffer.hpp"
+#include "events.h"
+#include "events.skel.h"
+
+EBPF_SKELETON(events_bpf);
+
+namespace ebpf_tool {
+
+namespace {
+
+struct EventsOptions {
+    std::string transport = "ringbuf";
+    std::optional<std::uint32_t> uid;
+    std::optional<std::uint32_t> pid;
+    std::optional<double> duration;
+    std::optional<std::uint64_t> count;
+    std::uint64_t buffer_size = 256 * 1024;
+    std::uint64_t wakeup_bytes = 0;
+    bool json = false;
+};
+
+struct Decoded {
+    std::string filename;
+    std::vector<std::string> args;  // argv[1..]
+};
+
+Decoded decode_args(const exec_event& e, std::size_t received_size) {
+    Decoded d;
+    d.filename.assign(e.filename, strnlen(e.filename, sizeof(e.filename)));
+    std::size_t size = std::min<std::size_t>({e.args_size, sizeof(e.args), received_size - EXEC_EVENT_HEADER_SIZE});
+    // argv[0], argv[1], … NUL-separated; argv[0] is the caller's name for the program.
+    for (std::size_t pos = 0, i = 0; pos < size; ++i) {
+        std::size_t len = strnlen(e.args + pos, size - pos);
+        if (i > 0) d.args.emplace_back(e.args + pos, len);
+        pos += len + 1;
+    }
+    return d;
+}
+
+std::string shell_word(const std::string& s) {
+    if (!s.empty() && s.find_first_of(" \t\n\"'\\$") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+class Printer {
+public:
+    Printer(const EventsOptions& options, const GlobalOptions& global) : json_(options.json || global.json), global_(global) {
+        if (!json_) std::cout << fmt::format("{:<8} {:<7} {:<16} {:<7} {:<7} {:>4} {}\n", "TIME", "UID", "PCOMM", "PID",
+                                             "PPID", "RET", "ARGS");
+    }
+    void print(std::span<const std::byte> record) {
+        exec_event e{};
+        std::memcpy(&e, record.data(), std::min(record.size(), sizeof(e)));
+        if (record.size() < EXEC_EVENT_HEADER_SIZE) throw ebpf::Error("events: a record shorter than an event header");
+        auto d = decode_args(e, record.size());
+        std::string comm(e.comm, strnlen(e.comm, sizeof(e.comm)));
+        if (json_) {
+            nlohmann::ordered_json doc{{"time", iso_time()}, {"ts_ns", e.ts_ns},   {"pid", e.pid},
+                                       {"ppid", e.ppid},     {"uid", e.uid},       {"comm", comm},
+                                       {"retval", e.retval}, {"filename", d.filename}, {"args", d.args},
+                                       {"args_truncated", e.args_truncated != 0}};
+            line_ = doc.dump(global_.pretty ? 2 : -1);
+        } else {
+            std::string args = shell_word(d.filename);
+            for (const auto& a : d.args) args += " " + shell_word(a);
+            if (e.args_truncated) args += " ...";
+            line_ = fmt::format("{:<8} {:<7} {:<16} {:<7} {:<7} {:>4} {}", clock_time(), e.uid, comm, e.pid, e.ppid,
+                                e.retval, args);
+        }
+        line_ += '\n';
+        std::cout << line_;
+        ++received_;
+    }
+    std::uint64_t received() const noexcept { return received_; }
+
+private:
+    bool json_;
+    const GlobalOptions& global_;
+    std::string line_;
+    std::uint64_t received_ = 0;
+};
+
+void check_buffer_size(std::uint64_t bytes) {
+    const std::uint64_t page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+    if (bytes < page || (bytes & (bytes - 1)) != 0 || bytes > (1ULL << 30))
+        throw UsageError(fmt::format("--buffer-size {}: must be a power of two from {} to 1 GiB", bytes, page));
+}
+
+void run_events(const EventsOptions& options, const GlobalOptions& global) {
+    if (options.transport != "ringbuf" && options.transport != "perfbuf")
+        throw UsageError("--transport " + options.transport + ": must be ringbuf or perfbuf");
+    check_buffer_size(options.buffer_size);
+    const bool ring = options.transport == "ringbuf";
+    if (options.wakeup_bytes && !ring) throw UsageError("--wakeup-bytes works with --transport ringbuf only");
+    if (options.wakeup_bytes >= options.buffer_size)
+        throw UsageError(fmt::format("--wakeup-bytes {} must be below --buffer-size {}", options.wakeup_bytes,
+                                     options.buffer_size));
+
+    prepare_kernel(global, /*need_tracefs=*/true);
+    StopSignals signals;
+
+    auto skel = ebpf::Skeleton<events_bpf>::open();
+    skel->rodata->use_ringbuf = ring;
+    skel->rodata->wakeup_bytes = options.wakeup_bytes;
+    // The unused transport keeps its smallest size.
+    bpf_map__set_max_entries(skel->maps.events_ring,
+                             ring ? static_cast<std::uint32_t>(options.buffer_size)
+                                  : static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE)));
+    skel.load();
+
+    events_config config{};
+    if (options.uid) config = {1, *options.uid, config.filter_pid, config.pid};
+    if (options.pid) {
+        config.filter_pid = 1;
+        config.pid = *options.pid;
+    }
+    ebpf::Array<events_config>::from_libbpf(skel->maps.events_config).set(0, config);
+    auto dropped = ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.events_dropped);
+
+    Printer printer(options, global);
+    bool count_reached = false;
+    auto on_record = [&](std::span<const std::byte> record) {
+        if (count_reached) return 1;
+        printer.print(record);
+        if (options.count && printer.received() >= *options.count) count_reached = true;
+        return count_reached ? 1 : 0;
+    };
+    std::variant<std::monostate, ebpf::RingBufferReader, ebpf::PerfBufferReader> reader;
+    if (ring) {
+        auto& r = reader.emplace<ebpf::RingBufferReader>();
+        r.add(ebpf::Map::from_libbpf(skel->maps.events_ring), on_record);
+    } else {
+        reader.emplace<ebpf::PerfBufferReader>(
+            ebpf::Map::from_libbpf(skel->maps.events_perf), options.buffer_size / sysconf(_SC_PAGESIZE),
+            [&](int, std::span<const std::byte> sample) { on_record(sample); });
+    }
+    auto consume = [&] {
+        return ring ? std::get<ebpf::RingBufferReader>(reader).consume() : std::get<ebpf::PerfBufferReader>(reader).consume();
+    };
+    const int reader_fd = ring ? std::get<ebpf::RingBufferReader>(reader).epoll_fd()
+                               : std::get<ebpf::PerfBufferReader>(reader).epoll_fd();
+
+    ebpf::Link enter = ebpf::Link::attach(skel->progs.on_execve_enter);
+    ebpf::Link done = ebpf::Link::attach(skel->progs.on_exec_done);
+    ebpf::Link exit = ebpf::Link::attach(skel->progs.on_execve_exit);
+    std::cerr << "Tracing execs via " << (ring ? "ring buffer" : "perf buffer") << "... Hit Ctrl-C to end." << std::endl;
+
+    auto start = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (options.duration) deadline = start + seconds(*options.duration);
+    // Without per-event wake-ups the reader also drains on a timer.
+    const int idle_ms = options.wakeup_bytes ? 100 : 1000;
+    while (!count_reached && !signals.stopped()) {
+        int timeout = idle_ms;
+        if (deadline) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) break;
+            timeout = static_cast<int>(std::min<long long>(left.count() + 1, idle_ms));
+        }
+        pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {reader_fd, POLLIN, 0}};
+        int ready = ::poll(fds, 2, timeout);
+        if (ready < 0 && errno != EINTR) ebpf::throw_error(errno, "events: poll");
+        if (fds[0].revents & POLLIN) signals.wait(std::chrono::nanoseconds::zero());
+        if ((fds[1].revents & POLLIN) || options.wakeup_bytes) consume();
+        std::cout.flush();
+    }
+    // Detach first, then drain what is already in the buffers: those events count.
+    enter.reset();
+    done.reset();
+    exit.reset();
+    if (!count_reached) consume();
+    std::cout.flush();
+
+    auto drops = dropped.sums();
+    std::uint64_t lost = ring ? 0 : std::get<ebpf::PerfBufferReader>(reader).lost();
+    std::cerr << fmt::format("events: received {}, dropped in the kernel {} (buffer full {}, in-flight table full {}), "
+                             "lost in perf buffers {}\n",
+                             printer.received(), drops.at(EVENTS_DROP_OUTPUT) + drops.at(EVENTS_DROP_INFLIGHT),
+                             drops.at(EVENTS_DROP_OUTPUT), drops.at(EVENTS_DROP_INFLIGHT), lost);
+}
+
+}  // namespace
+
+void add_events_command(CLI::App& app, const GlobalOptions& global) {
+    auto options = std::make_shared<EventsOptions>();
+    auto* cmd = app.add_subcommand("events", "Stream exec events (execsnoop) over a ring buffer or a perf buffer");
+    cmd->add_option("-t,--transport", options->transport, "ringbuf or perfbuf")->capture_default_str();
+    cmd->add_option("-u,--uid", options->uid, "Only execs by this UID")->check(kNonNegativeInteger);
+    cmd->add_option("-p,--pid", options->pid, "Only execs by this process")->check(kPositiveInteger);
+    cmd->add_option("-d,--duration", options->duration, "Seconds to trace (default: until Ctrl-C)")
+        ->check(kPositiveSeconds);
+    cmd->add_option("-c,--count", options->count, "Stop after N events")->check(kPositiveInteger);
+    cmd->add_option("-b,--buffer-size", options->buffer_size,
+                    "Ring buffer bytes, or perf buffer bytes per CPU (power of two)")
+        ->check(kPositiveInteger)
+        ->capture_default_str();
+    cmd->add_option("--wakeup-bytes", options->wakeup_bytes,
+                    "Ring buffer: wake the reader only when this many bytes wait (throughput mode)")
+        ->check(kNonNegativeInteger);
+    cmd->add_flag("--json", options->json, "One JSON object per line");
+    cmd->callback([options, &global] { run_events(*options, global); });
+}
+
+}  // namespace ebpf_tool
