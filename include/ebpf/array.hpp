@@ -10,6 +10,11 @@
 
 namespace ebpf {
 
+namespace detail {
+// Out of line, so that Array::get stays small enough to inline.
+[[noreturn, gnu::cold]] void throw_out_of_range(const Map& map, std::uint32_t index);
+}  // namespace detail
+
 template <MapData V>
 class Array : public TypedHandle<Array<V>> {
     using Base = TypedHandle<Array<V>>;
@@ -38,9 +43,7 @@ public:
     // Out of range is an error for an array (every index below size() exists).
     V get(std::uint32_t index) const {
         V value;
-        if (!this->map_.lookup(&index, &value))
-            throw Error(ENOENT, this->map_.describe() + ": get index " + std::to_string(index) +
-                                    " of " + std::to_string(size()));
+        if (!this->map_.lookup(&index, &value)) detail::throw_out_of_range(this->map_, index);
         return value;
     }
     std::optional<V> lookup(std::uint32_t index) const {

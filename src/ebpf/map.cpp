@@ -249,18 +249,13 @@ std::vector<MapInfo> Map::list() {
     return out;
 }
 
-bool Map::lookup(const void* key, void* value, std::uint64_t flags) const {
-    int ret = bpf_map_lookup_elem_flags(fd(), key, value, flags);
-    if (ret == 0) return true;
+bool Map::lookup_failed(int ret) const {
     int err = error_of(ret);
     if (err == ENOENT) return false;
     throw_error(err, describe() + ": lookup");
 }
 
-void Map::update(const void* key, const void* value, UpdateFlags flags) {
-    int ret = bpf_map_update_elem(fd(), key, value, static_cast<std::uint64_t>(flags));
-    if (ret) throw_error(error_of(ret), describe() + ": update");
-}
+void Map::update_failed(int ret) const { throw_error(error_of(ret), describe() + ": update"); }
 
 bool Map::erase(const void* key) {
     int ret = bpf_map_delete_elem(fd(), key);
@@ -422,6 +417,10 @@ WalkResult Map::walk_by_next_key(const ChunkVisitor& visit) const {
 }
 
 std::size_t Map::update_batch(const void* keys, const void* values, std::size_t n, UpdateFlags flags) {
+    // The kernel takes no BPF_NOEXIST/BPF_EXIST for batches (EINVAL before any element,
+    // with the count left as passed in, which would read as "all done").
+    if (static_cast<std::uint64_t>(flags) & ~static_cast<std::uint64_t>(UpdateFlags::lock))
+        throw Error(describe() + ": update batch: the kernel accepts only UpdateFlags::any or lock for batches");
     auto count = static_cast<std::uint32_t>(n);
     LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = static_cast<std::uint64_t>(flags));
     int ret = bpf_map_update_batch(fd(), keys, values, &count, &opts);
@@ -481,6 +480,11 @@ WalkResult Map::drain(const ChunkVisitor& visit, std::size_t batch_size) {
 }
 
 namespace detail {
+
+void throw_out_of_range(const Map& map, std::uint32_t index) {
+    throw Error(ENOENT, map.describe() + ": get index " + std::to_string(index) + " of " +
+                            std::to_string(map.info().max_entries));
+}
 
 void check_binding(const MapInfo& info, std::initializer_list<bpf_map_type> accepted, std::string_view handle,
                    std::size_t key_size, std::size_t value_size) {
