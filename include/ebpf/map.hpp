@@ -171,6 +171,13 @@ public:
     std::string describe() const;
 
 private:
+    // bpf_map_lookup_batch or bpf_map_lookup_and_delete_batch.
+    using BatchCall = int (*)(int fd, void* in_batch, void* out_batch, void* keys, void* values, std::uint32_t* count,
+                              const bpf_map_batch_opts* opts);
+    // The batched loop walk() and drain() share; nullopt when the kernel has no batch
+    // support for this map (the caller falls back to get_next_key).
+    std::optional<WalkResult> batched(BatchCall call, const char* operation, const ChunkVisitor& visit,
+                                      std::size_t batch_size) const;
     // false for a missing key; throws for any other failure.
     [[gnu::cold]] bool lookup_failed(int ret) const;
     [[noreturn, gnu::cold]] void update_failed(int ret) const;

@@ -327,6 +327,12 @@ std::size_t step_bound(const MapInfo& info) { return 2 * static_cast<std::size_t
 }  // namespace
 
 WalkResult Map::walk(const ChunkVisitor& visit, std::size_t batch_size) const {
+    if (auto result = batched(bpf_map_lookup_batch, "lookup batch", visit, batch_size)) return *result;
+    return walk_by_next_key(visit);
+}
+
+std::optional<WalkResult> Map::batched(BatchCall call, const char* operation, const ChunkVisitor& visit,
+                                       std::size_t batch_size) const {
     batch_size = std::clamp<std::size_t>(batch_size, 1, std::max<std::uint32_t>(info_.max_entries, 1));
     std::vector<std::byte> keys(batch_size * info_.key_size);
     std::vector<std::byte> values(batch_size * value_buffer_size_);
@@ -339,16 +345,16 @@ WalkResult Map::walk(const ChunkVisitor& visit, std::size_t batch_size) const {
     for (;;) {
         auto count = static_cast<std::uint32_t>(batch_size);
         LIBBPF_OPTS(bpf_map_batch_opts, opts);
-        int ret = bpf_map_lookup_batch(fd(), first ? nullptr : in_cursor.data(), out_cursor.data(), keys.data(),
-                                       values.data(), &count, &opts);
+        int ret = call(fd(), first ? nullptr : in_cursor.data(), out_cursor.data(), keys.data(), values.data(), &count,
+                       &opts);
         int err = ret ? error_of(ret) : 0;
         if (err && err != ENOENT && err != ENOSPC) {
-            if (first && batch_unsupported(err)) return walk_by_next_key(visit);
-            throw_error(err, describe() + ": lookup batch");
+            if (first && batch_unsupported(err)) return std::nullopt;
+            throw_error(err, describe() + ": " + operation);
         }
         if (err == ENOSPC && count == 0) {
             // A hash bucket holds more entries than the batch: grow it and retry the
-            // same cursor rather than fail (a well-known sharp edge of LOOKUP_BATCH).
+            // same cursor rather than fail (a well-known sharp edge of the batch calls).
             batch_size *= 2;
             keys.resize(batch_size * info_.key_size);
             values.resize(batch_size * value_buffer_size_);
@@ -437,45 +443,15 @@ std::size_t Map::erase_batch(const void* keys, std::size_t n) {
 }
 
 WalkResult Map::drain(const ChunkVisitor& visit, std::size_t batch_size) {
-    batch_size = std::clamp<std::size_t>(batch_size, 1, std::max<std::uint32_t>(info_.max_entries, 1));
-    std::vector<std::byte> keys(batch_size * info_.key_size);
-    std::vector<std::byte> values(batch_size * value_buffer_size_);
-    std::vector<std::byte> in_cursor(batch_cursor_size(info_)), out_cursor(in_cursor.size());
-    WalkResult result;
-    bool first = true;
-    for (;;) {
-        auto count = static_cast<std::uint32_t>(batch_size);
-        LIBBPF_OPTS(bpf_map_batch_opts, opts);
-        int ret = bpf_map_lookup_and_delete_batch(fd(), first ? nullptr : in_cursor.data(), out_cursor.data(),
-                                                  keys.data(), values.data(), &count, &opts);
-        int err = ret ? error_of(ret) : 0;
-        if (err && err != ENOENT && err != ENOSPC) {
-            if (first && batch_unsupported(err)) {
-                // No batch support: walk, then delete what was delivered.
-                std::vector<std::byte> delivered;
-                result = walk_by_next_key([&](const std::byte* k, const std::byte* v, std::size_t n) {
-                    visit(k, v, n);
-                    delivered.insert(delivered.end(), k, k + n * info_.key_size);
-                });
-                for (std::size_t off = 0; off < delivered.size(); off += info_.key_size) erase(delivered.data() + off);
-                return result;
-            }
-            throw_error(err, describe() + ": lookup and delete batch");
-        }
-        if (err == ENOSPC && count == 0) {
-            batch_size *= 2;
-            keys.resize(batch_size * info_.key_size);
-            values.resize(batch_size * value_buffer_size_);
-            continue;
-        }
-        if (count > 0) {
-            visit(keys.data(), values.data(), count);
-            result.entries += count;
-        }
-        if (err == ENOENT) break;
-        std::swap(in_cursor, out_cursor);
-        first = false;
-    }
+    if (auto result = batched(bpf_map_lookup_and_delete_batch, "lookup and delete batch", visit, batch_size))
+        return *result;
+    // No batch support: walk, then delete what was delivered.
+    std::vector<std::byte> delivered;
+    WalkResult result = walk_by_next_key([&](const std::byte* k, const std::byte* v, std::size_t n) {
+        visit(k, v, n);
+        delivered.insert(delivered.end(), k, k + n * info_.key_size);
+    });
+    for (std::size_t off = 0; off < delivered.size(); off += info_.key_size) erase(delivered.data() + off);
     return result;
 }
 

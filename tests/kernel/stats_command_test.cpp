@@ -60,18 +60,26 @@ const nlohmann::json* find_syscall(const nlohmann::json& doc, const std::string&
     return nullptr;
 }
 
+// Runs `stats --pid` (plus `extra` options) over a worker making exactly `calls` getppid
+// calls, stopped with SIGINT once the worker is gone; returns the JSON it printed.
+nlohmann::json stats_of_worker(Worker& worker, std::vector<std::string> extra) {
+    std::vector<std::string> argv{test::tool_path(), "stats", "--pid", std::to_string(worker.pid()), "--duration",
+                                  "60", "--json", "--top", "0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    test::Process tool(argv);
+    EXPECT_TRUE(tool.wait_for_stderr(kReady));
+    worker.release_and_wait();
+    tool.signal(SIGINT);
+    auto result = tool.finish();
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return nlohmann::json::parse(result.out);
+}
+
 TEST(StatsCommand, CountsExactlyTheCallsOfOneProcess) {
     REQUIRE_KERNEL();
     const int k = 1234;
     Worker worker(k);
-    test::Process tool({test::tool_path(), "stats", "--pid", std::to_string(worker.pid()), "--duration", "60",
-                        "--json", "--top", "0"});
-    ASSERT_TRUE(tool.wait_for_stderr(kReady));
-    worker.release_and_wait();
-    tool.signal(SIGINT);
-    auto result = tool.finish();
-    ASSERT_EQ(result.exit_code, 0) << result.err;
-    auto doc = nlohmann::json::parse(result.out);
+    auto doc = stats_of_worker(worker, {});
     const auto* row = find_syscall(doc, "getppid");
     ASSERT_NE(row, nullptr) << doc.dump();
     EXPECT_EQ(row->at("count").get<int>(), k);
@@ -87,14 +95,7 @@ TEST(StatsCommand, PerProcessRowsNameThePidAndComm) {
     REQUIRE_KERNEL();
     const int k = 321;
     Worker worker(k);
-    test::Process tool({test::tool_path(), "stats", "--per-process", "--pid", std::to_string(worker.pid()),
-                        "--duration", "60", "--json", "--top", "0"});
-    ASSERT_TRUE(tool.wait_for_stderr(kReady));
-    worker.release_and_wait();
-    tool.signal(SIGINT);
-    auto result = tool.finish();
-    ASSERT_EQ(result.exit_code, 0) << result.err;
-    auto doc = nlohmann::json::parse(result.out);
+    auto doc = stats_of_worker(worker, {"--per-process"});
     const auto* row = find_syscall(doc, "getppid");
     ASSERT_NE(row, nullptr) << doc.dump();
     EXPECT_EQ(row->at("count").get<int>(), k);
