@@ -33,22 +33,30 @@ else()
   set(BPF_TARGET_ARCH ${CMAKE_SYSTEM_PROCESSOR})
 endif()
 
-function(bpf_object name source)
+# bpf_compile(NAME SOURCE): only the clang step, as a user compiles an object by hand;
+# makes ${BPF_OUTPUT_DIR}/NAME.o and a target NAME_bpf_o that builds it.
+function(bpf_compile name source)
   get_filename_component(src ${source} ABSOLUTE)
+  set(out ${BPF_OUTPUT_DIR}/${name}.o)
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
+            -Wall -Werror
+            -I${BPF_OUTPUT_DIR} -I${PROJECT_SOURCE_DIR}/bpf -I${PROJECT_SOURCE_DIR}/bpf/shared
+            -MD -MF ${out}.d -c ${src} -o ${out}
+    DEPENDS ${src} ${BPF_OUTPUT_DIR}/vmlinux.h
+    DEPFILE ${out}.d
+    COMMENT "BPF ${name}: clang"
+    VERBATIM)
+  add_custom_target(${name}_bpf_o DEPENDS ${out})
+endfunction()
+
+function(bpf_object name source)
   set(raw ${BPF_OUTPUT_DIR}/${name}.tmp.bpf.o)
   set(obj ${BPF_OUTPUT_DIR}/${name}.bpf.o)
   set(skel ${BPF_OUTPUT_DIR}/${name}.skel.h)
 
-  add_custom_command(
-    OUTPUT ${raw}
-    COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
-            -Wall -Werror
-            -I${BPF_OUTPUT_DIR} -I${PROJECT_SOURCE_DIR}/bpf -I${PROJECT_SOURCE_DIR}/bpf/shared
-            -MD -MF ${raw}.d -c ${src} -o ${raw}
-    DEPENDS ${src} ${BPF_OUTPUT_DIR}/vmlinux.h
-    DEPFILE ${raw}.d
-    COMMENT "BPF ${name}: clang"
-    VERBATIM)
+  bpf_compile(${name}.tmp.bpf ${source})
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${BPFTOOL} gen object ${obj} ${raw}

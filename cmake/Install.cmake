@@ -24,7 +24,7 @@ install(TARGETS ebpf EXPORT ebpfTargets
         RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 
 # The exported target names PkgConfig::LIBBPF (public) and, for a static libebpf,
-# $<LINK_ONLY:PkgConfig::LIBSECCOMP> (a private dependency a static archive still needs
+# $<LINK_ONLY:PkgConfig::LIBSECCOMP> and LIBELF (private dependencies a static archive still needs
 # at the consumer's link). Those imported targets are not ours to export: the config file
 # recreates them with pkg-config, under the same names.
 get_target_property(_ebpf_type ebpf TYPE)

@@ -10,5 +10,7 @@ namespace ebpf_tool {
 void add_execs_command(CLI::App& app, const GlobalOptions& global);
 void add_stats_command(CLI::App& app, const GlobalOptions& global);
 void add_events_command(CLI::App& app, const GlobalOptions& global);
+void add_map_command(CLI::App& app, const GlobalOptions& global);
+void add_run_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace ebpf_tool

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
     add_execs_command(app, global);
     add_stats_command(app, global);
     add_events_command(app, global);
+    add_map_command(app, global);
+    add_run_command(app, global);
     app.parse_complete_callback([&global] {
         if (global.pretty) global.json = true;
     });

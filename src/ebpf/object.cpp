@@ -1,5 +1,7 @@
 #include "ebpf/object.hpp"
 
+#include "ebpf/attach.hpp"
+
 #include <bpf/bpf.h>
 
 #include <unistd.h>
@@ -35,6 +37,15 @@ std::uint64_t program_recursion_misses(const ::bpf_program* program) {
 }
 
 Object Object::open_file(const std::string& path) {
+    if (::access(path.c_str(), R_OK) != 0) throw_error(errno, "object '" + path + "': open");
+    // libbpf 1.0 dropped SEC("maps") definitions and only says so in its log: name each
+    // map and show what to write instead.
+    if (auto legacy = legacy_map_definitions(path); !legacy.empty()) {
+        std::string text = "object '" + path + "' defines maps the legacy way (SEC(\"maps\"), struct bpf_map_def), "
+                           "which libbpf 1.0 and later do not load; define them with BTF instead:";
+        for (const auto& def : legacy) text += "\n\n" + btf_style_definition(def);
+        throw Error::with_message(EINVAL, text);
+    }
     errno = 0;
     ::bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
     if (!obj) throw_error(error_of(-errno), "object '" + path + "': open");

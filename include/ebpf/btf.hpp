@@ -1,0 +1,101 @@
+// BTF, the kernel's description of C types, used to show map keys and values the way users
+// think of them ({"src_ip": 16777343, "dst_port": 443}) and to read them back from JSON.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct btf;
+
+namespace ebpf {
+
+namespace detail {
+struct BtfPlan;  // the compiled steps (btf.cpp)
+}  // namespace detail
+
+// An owned libbpf `struct btf`: a map's types (by the map's btf_id), the kernel's own
+// types, or types built in memory with btf__add_*.
+class Btf {
+public:
+    // The BTF object with this id (MapInfo::btf_id). Throws Error when it does not exist.
+    static Btf from_kernel(std::uint32_t btf_id);
+    // The running kernel's types (/sys/kernel/btf/vmlinux).
+    static Btf vmlinux();
+    // Adopts a btf built by the caller (btf__new_empty + btf__add_*); null throws.
+    explicit Btf(::btf* owned);
+
+    const ::btf* get() const noexcept { return btf_.get(); }
+    ::btf* get() noexcept { return btf_.get(); }
+
+    // How C spells the type: "struct conn_key", "__u32", "char[16]", "const char *".
+    std::string type_name(std::uint32_t type_id) const;
+    // Bytes a value of the type occupies; throws for types without a size (void, fwd).
+    std::size_t type_size(std::uint32_t type_id) const;
+    // The id of a named type: "struct conn_key", "union u", "enum e" or a plain name
+    // (typedefs, ints). Throws Error when there is none.
+    std::uint32_t find(std::string_view name) const;
+
+private:
+    struct Free {
+        void operator()(::btf* b) const noexcept;
+    };
+    std::unique_ptr<::btf, Free> btf_;
+};
+
+// json: valid JSON. text: the same layout in C's initializer style, for people:
+// {.src_ip = 16777343, .state = TCP_ESTABLISHED, .comm = "sshd", .addr = {10, 0, 0, 1}},
+// pointers and 128-bit integers in hex, strings with C escapes.
+enum class Style { json, text };
+
+// Formats values of one BTF type. The type is compiled once into a flat plan (one step
+// per scalar, with its offset, width and names already rendered), so formatting a value
+// only walks the plan and appends to a string: no allocation per value, no BTF lookups.
+// The plan is self-contained: the Btf may go away after construction.
+//
+// JSON output: integers and pointers as numbers (128-bit ones as "0x…" strings); bools as
+// true/false (a byte other than 0 or 1 as its number, so nothing is lost); char arrays as
+// strings cut at the first NUL, every byte outside 0x20–0x7e as \u00XX (one code point per
+// byte); enums by enumerator name (the number when none matches); structs and unions as
+// objects (anonymous members flattened into the parent, as in C; a union shows every
+// member); arrays as arrays; floats as numbers (NaN and infinities as "nan", "inf",
+// "-inf"; a NaN with a payload as its bits "0x…"). Padding is never shown.
+class BtfFormatter {
+public:
+    // Throws Error for types that have no layout (void, declarations, functions).
+    BtfFormatter(const Btf& btf, std::uint32_t type_id);
+
+    // Bytes one value occupies.
+    std::size_t size() const noexcept;
+    // Appends the value to `out`. Throws Error when value.size() != size().
+    void append(std::string& out, std::span<const std::byte> value,
+                Style style = Style::json) const;
+    std::string format(std::span<const std::byte> value, Style style = Style::json) const;
+    // The type, as Btf::type_name spells it.
+    const std::string& type_name() const noexcept;
+
+private:
+    // Immutable once compiled: copies of a formatter share it, and so may threads.
+    std::shared_ptr<const detail::BtfPlan> plan_;
+};
+
+// The bytes of a value of `type_id` described by JSON, the inverse of BtfFormatter:
+// integers from numbers or strings ("42", "-1", "0x2a"; a hex string gives the raw bits,
+// so "0xffffffff" is -1 for a signed 32-bit field), range-checked; bools from true/false
+// (or 0/1); enums by enumerator name or number; structs from objects (missing fields are
+// zero, unknown fields an error); unions from an object giving one member (several only
+// when they agree on the bytes they share, as BtfFormatter's output does); arrays from
+// arrays of exactly their length; char arrays also from strings (one byte per code point
+// up to U+00FF); floats from numbers or "nan"/"inf"/"-inf"/"0x…" bits. Typedefs and
+// qualifiers are looked through; padding is zero. Failures throw Error naming the field:
+// "field 'dst_port': 70000 does not fit in 16-bit unsigned".
+std::vector<std::byte> btf_parse(const Btf& btf, std::uint32_t type_id,
+                                 const nlohmann::json& value);
+
+}  // namespace ebpf

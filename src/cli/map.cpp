@@ -1,0 +1,512 @@
+// `ebpf-tool map`: inspect and edit any map in the kernel, with bpftool's verbs and
+// selectors (id N | name NAME | pinned PATH), bpftool's byte syntax for keys and values,
+// typed keys and values where the map has BTF, and bpftool's JSON schema with -j.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "ebpf/btf.hpp"
+#include "ebpf/error.hpp"
+#include "ebpf/map.hpp"
+#include "ebpf/storage.hpp"
+#include "ebpf/system.hpp"
+#include "map_format.hpp"
+
+namespace ebpf_tool {
+
+namespace {
+
+// The words after `map`, consumed left to right as bpftool does.
+class Words {
+public:
+    explicit Words(std::vector<std::string> words) : words_(std::move(words)) {}
+    bool done() const { return i_ >= words_.size(); }
+    const std::string& peek() const {
+        static const std::string none;
+        return done() ? none : words_[i_];
+    }
+    std::string next(const char* what) {
+        if (done()) throw UsageError(std::string("map: missing ") + what);
+        return words_[i_++];
+    }
+    bool accept(std::string_view word) {
+        if (!done() && words_[i_] == word) {
+            ++i_;
+            return true;
+        }
+        return false;
+    }
+    void expect(std::string_view word) {
+        if (!accept(word))
+            throw UsageError(fmt::format("map: expected '{}'{}", word, done() ? "" : fmt::format(", not '{}'", peek())));
+    }
+    void finish() {
+        if (!done()) throw UsageError(fmt::format("map: unexpected '{}'", peek()));
+    }
+
+private:
+    std::vector<std::string> words_;
+    std::size_t i_ = 0;
+};
+
+std::uint64_t parse_number(const std::string& text, const char* what, std::uint64_t max = UINT64_MAX) {
+    std::uint64_t v = 0;
+    int base = 10;
+    std::string_view s = text;
+    if (s.starts_with("0x") || s.starts_with("0X")) {
+        base = 16;
+        s.remove_prefix(2);
+    }
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v > max)
+        throw UsageError(fmt::format("map: {} must be a number{}, not '{}'", what,
+                                     max == UINT64_MAX ? "" : fmt::format(" up to {}", max), text));
+    return v;
+}
+
+// MAP := id N | name NAME | pinned PATH
+ebpf::Map open_selected(Words& w) {
+    std::string how = w.next("map selector (id N, name NAME or pinned PATH)");
+    if (how == "id") return ebpf::Map::open_by_id(static_cast<std::uint32_t>(parse_number(w.next("map id"), "map id", UINT32_MAX)));
+    if (how == "name") return ebpf::Map::open_by_name(w.next("map name"));
+    if (how == "pinned") {
+        std::string path = w.next("pin path");
+        return ebpf::Map::open_pinned(path);
+    }
+    throw UsageError(fmt::format("map: expected id, name or pinned, not '{}'", how));
+}
+
+bool is_keyword(const std::string& word) {
+    static const char* const keywords[] = {"value", "any", "exist", "noexist", "key"};
+    return std::any_of(std::begin(keywords), std::end(keywords), [&](const char* k) { return word == k; });
+}
+
+// DATA for a key or value of `size` bytes:
+//   [hex] BYTE…       bpftool's syntax: exactly `size` bytes (decimal, 0x.., or after
+//                     `hex` two hex digits each, also run together: hex 0100000a)
+//   TYPED             one word, when the map has BTF for it: a number, an enum name, a
+//                     string, or JSON ({"port": 443}, [1, 2])
+std::vector<std::byte> parse_data(Words& w, const char* what, std::size_t size, const EntryFormatter& format,
+                                  std::uint32_t btf_type_id) {
+    std::vector<std::string> tokens;
+    bool hex = w.accept("hex");
+    while (!w.done() && !is_keyword(w.peek())) tokens.push_back(w.next(what));
+    if (tokens.empty()) throw UsageError(fmt::format("map: {}: no data given", what));
+    std::vector<std::byte> bytes;
+    if (hex) {
+        for (const auto& t : tokens) {
+            if (t.size() % 2) throw UsageError(fmt::format("map: {}: '{}' is not whole hex bytes", what, t));
+            for (std::size_t i = 0; i < t.size(); i += 2)
+                bytes.push_back(static_cast<std::byte>(parse_number("0x" + t.substr(i, 2), what, 255)));
+        }
+    } else if (tokens.size() == 1 && size != 1 && format.btf() && btf_type_id) {
+        nlohmann::json value;
+        try {
+            value = nlohmann::json::parse(tokens[0]);
+        } catch (const nlohmann::json::exception&) {
+            value = tokens[0];  // an enum name or a string for a char array
+        }
+        try {
+            bytes = ebpf::btf_parse(*format.btf(), btf_type_id, value);
+        } catch (const ebpf::Error& e) {
+            throw UsageError(fmt::format("map: {}: {}", what, e.what()));
+        }
+    } else {
+        for (const auto& t : tokens) {
+            if (t.starts_with("0x") || t.starts_with("0X"))
+                bytes.push_back(static_cast<std::byte>(parse_number(t, what, 255)));
+            else
+                bytes.push_back(static_cast<std::byte>(parse_number(t, what, 255)));
+        }
+        if (tokens.size() == 1 && size > 1)
+            throw UsageError(fmt::format(
+                "map: {}: 1 byte given, but the map's {}s are {} bytes{}", what, what, size,
+                format.btf() ? "" : " (the map has no BTF, so typed input is not possible: give every byte)"));
+    }
+    if (bytes.size() != size)
+        throw UsageError(fmt::format("map: {}: {} bytes given, but the map's {}s are {} bytes", what, bytes.size(),
+                                     what, size));
+    return bytes;
+}
+
+void write_out(const std::string& text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+}
+
+nlohmann::ordered_json info_json(const ebpf::MapInfo& i) {
+    nlohmann::ordered_json j{{"id", i.id},
+                             {"type", i.type_name()},
+                             {"name", i.name},
+                             {"flags", i.flags},
+                             {"bytes_key", i.key_size},
+                             {"bytes_value", i.value_size},
+                             {"max_entries", i.max_entries}};
+    if (i.btf_id) j["btf_id"] = i.btf_id;
+    if (i.map_extra) j["map_extra"] = i.map_extra;
+    return j;
+}
+
+void print_list(const std::vector<ebpf::MapInfo>& maps, const GlobalOptions& global) {
+    if (global.json) {
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
+        for (const auto& i : maps) list.push_back(info_json(i));
+        print_json(std::cout, list, global);
+        return;
+    }
+    std::string out = fmt::format("{:>6}  {:<22} {:<16} {:>5} {:>7} {:>11}  {:<8} {}\n", "ID", "TYPE", "NAME", "KEY",
+                                  "VALUE", "MAX_ENTRIES", "FLAGS", "BTF");
+    for (const auto& i : maps)
+        out += fmt::format("{:>6}  {:<22} {:<16} {:>5} {:>7} {:>11}  {:<8} {}\n", i.id, i.type_name(), i.name,
+                           i.key_size, i.value_size, i.max_entries, fmt::format("{:#x}", i.flags),
+                           i.btf_id ? std::to_string(i.btf_id) : "-");
+    write_out(out);
+}
+
+void verb_list(Words& w, const GlobalOptions& global) {
+    std::vector<ebpf::MapInfo> maps;
+    if (w.done()) {
+        maps = ebpf::Map::list();
+    } else if (w.peek() == "name") {
+        w.next("name");
+        std::string name = w.next("map name").substr(0, BPF_OBJ_NAME_LEN - 1);
+        for (auto& i : ebpf::Map::list())
+            if (i.name == name) maps.push_back(i);
+        if (maps.empty()) throw ebpf::Error(ENOENT, "map name '" + name + "': no such map");
+    } else {
+        maps.push_back(open_selected(w).info());
+    }
+    w.finish();
+    print_list(maps, global);
+}
+
+void verb_dump(Words& w, const GlobalOptions& global) {
+    ebpf::Map map = open_selected(w);
+    w.finish();
+    const auto& info = map.info();
+    if (info.key_size == 0)
+        throw UsageError(fmt::format("map: dump: {} maps have no keys to walk (use peek, or pop)", info.type_name()));
+    EntryFormatter format(info);
+    std::string out;
+    out.reserve(1 << 20);
+    std::size_t key_width = 0;
+    bool first = true;
+    if (global.json) out += '[';
+    auto flush = [&] {
+        if (out.size() >= (1 << 20)) {
+            write_out(out);
+            out.clear();
+        }
+    };
+    auto result = map.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
+        const std::size_t vs = map.value_buffer_size();
+        for (std::size_t i = 0; i < n; ++i) {
+            std::span key(keys + i * info.key_size, info.key_size);
+            std::span value(values + i * vs, vs);
+            if (global.json) {
+                if (!first) out += ',';
+                format.append_json(out, key, value);
+            } else {
+                if (first) {
+                    // The key column is as wide as the widest key of the first batch.
+                    for (std::size_t k = 0; k < n; ++k)
+                        key_width = std::max(key_width, format.key_text({keys + k * info.key_size, info.key_size}).size());
+                }
+                format.append_text(out, key, value, key_width);
+            }
+            first = false;
+        }
+        flush();
+    });
+    if (global.json) {
+        out += "]\n";
+    } else {
+        out += fmt::format("Found {} element{}{}\n", result.entries, result.entries == 1 ? "" : "s",
+                           result.complete ? "" : " (the walk stopped at its bound: entries were changing under it)");
+    }
+    write_out(out);
+    if (global.json && !result.complete)
+        std::cerr << "ebpf-tool: map dump: the walk stopped at its bound (entries were changing under it)\n";
+}
+
+void print_entry(const ebpf::Map& map, const EntryFormatter& format, std::span<const std::byte> key,
+                 std::span<const std::byte> value, const GlobalOptions& global) {
+    std::string out;
+    if (global.json) {
+        format.append_json(out, key, value);
+        if (global.pretty) out = nlohmann::ordered_json::parse(out).dump(2);
+        out += '\n';
+    } else {
+        format.append_text(out, key, value, 0);
+    }
+    (void)map;
+    write_out(out);
+}
+
+void verb_lookup(Words& w, const GlobalOptions& global) {
+    ebpf::Map map = open_selected(w);
+    EntryFormatter format(map.info());
+    w.expect("key");
+    auto key = parse_data(w, "key", map.info().key_size, format, map.info().btf_key_type_id);
+    w.finish();
+    std::vector<std::byte> value(map.value_buffer_size());
+    if (!map.lookup(key.data(), value.data())) throw ebpf::Error(ENOENT, map.describe() + ": lookup: key not found");
+    print_entry(map, format, key, value, global);
+}
+
+// For maps whose values are references: VALUE := id N | pinned PATH (a program for prog
+// arrays, a map for map-of-maps), stored as the fd the kernel expects.
+std::optional<ebpf::Fd> reference_value(Words& w, const ebpf::MapInfo& info) {
+    bool programs = info.type == BPF_MAP_TYPE_PROG_ARRAY;
+    bool maps = info.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || info.type == BPF_MAP_TYPE_HASH_OF_MAPS;
+    if (!programs && !maps) return std::nullopt;
+    std::string how = w.next(programs ? "value (id N or pinned PATH of a program)" : "value (id N or pinned PATH of a map)");
+    int fd = -1;
+    if (how == "id") {
+        auto id = static_cast<std::uint32_t>(parse_number(w.next("id"), "id", UINT32_MAX));
+        fd = programs ? bpf_prog_get_fd_by_id(id) : bpf_map_get_fd_by_id(id);
+        if (fd < 0) ebpf::throw_error(fd, fmt::format("{} id {}", programs ? "program" : "map", id));
+    } else if (how == "pinned") {
+        std::string path = w.next("pin path");
+        fd = bpf_obj_get(path.c_str());
+        if (fd < 0) ebpf::throw_error(fd, "pinned object '" + path + "'");
+    } else {
+        throw UsageError(fmt::format("map: value of a {} map: expected id or pinned, not '{}'", info.type_name(), how));
+    }
+    return ebpf::Fd(fd);
+}
+
+void verb_update(Words& w) {
+    ebpf::Map map = open_selected(w);
+    const auto& info = map.info();
+    EntryFormatter format(info);
+    w.expect("key");
+    auto key = parse_data(w, "key", info.key_size, format, info.btf_key_type_id);
+    w.expect("value");
+    std::vector<std::byte> value;
+    std::optional<ebpf::Fd> reference = reference_value(w, info);
+    if (reference) {
+        std::uint32_t fd = static_cast<std::uint32_t>(reference->get());
+        value.resize(info.value_size);
+        std::memcpy(value.data(), &fd, sizeof(fd));
+    } else {
+        auto one = parse_data(w, "value", info.value_size, format, info.btf_value_type_id);
+        if (ebpf::is_percpu(info.type)) {
+            // One value for every CPU, as bpftool does.
+            const std::size_t stride = (info.value_size + 7) / 8 * 8;
+            value.assign(map.value_buffer_size(), std::byte{0});
+            for (std::size_t off = 0; off < value.size(); off += stride) std::memcpy(value.data() + off, one.data(), one.size());
+        } else {
+            value = std::move(one);
+        }
+    }
+    auto flags = ebpf::UpdateFlags::any;
+    if (w.accept("exist"))
+        flags = ebpf::UpdateFlags::exist;
+    else if (w.accept("noexist"))
+        flags = ebpf::UpdateFlags::no_exist;
+    else
+        w.accept("any");
+    w.finish();
+    map.update(key.data(), value.data(), flags);
+}
+
+void verb_delete(Words& w) {
+    ebpf::Map map = open_selected(w);
+    EntryFormatter format(map.info());
+    w.expect("key");
+    auto key = parse_data(w, "key", map.info().key_size, format, map.info().btf_key_type_id);
+    w.finish();
+    if (!map.erase(key.data())) throw ebpf::Error(ENOENT, map.describe() + ": delete: key not found");
+}
+
+void verb_getnext(Words& w, const GlobalOptions& global) {
+    ebpf::Map map = open_selected(w);
+    const auto& info = map.info();
+    EntryFormatter format(info);
+    std::optional<std::vector<std::byte>> key;
+    if (w.accept("key")) key = parse_data(w, "key", info.key_size, format, info.btf_key_type_id);
+    w.finish();
+    std::vector<std::byte> next(info.key_size);
+    if (!map.next_key(key ? key->data() : nullptr, next.data()))
+        throw ebpf::Error(ENOENT, map.describe() + ": getnext: " + (key ? "no key after this one" : "the map is empty"));
+    std::string out;
+    if (global.json) {
+        out += '{';
+        if (key) {
+            out += "\"key\":";
+            append_hex_json(out, *key);
+            out += ',';
+        }
+        out += "\"next_key\":";
+        append_hex_json(out, next);
+        out += "}\n";
+    } else {
+        if (key) out += "key: " + format.key_text(*key) + "\n";
+        out += "next key: " + format.key_text(next) + "\n";
+    }
+    write_out(out);
+}
+
+void verb_pin(Words& w) {
+    ebpf::Map map = open_selected(w);
+    std::string path = w.next("pin path");
+    w.finish();
+    if (!ebpf::system::is_on_bpffs(path))
+        throw ebpf::Error(EINVAL, "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
+    map.pin(path);
+}
+
+void verb_unpin(Words& w) {
+    std::string path = w.next("pin path");
+    w.finish();
+    ebpf::Map::unpin(path);
+}
+
+void verb_freeze(Words& w) {
+    ebpf::Map map = open_selected(w);
+    w.finish();
+    map.freeze();
+}
+
+// create PATH type TYPE key N value N entries N name NAME [flags F] [inner_map MAP] [map_extra N]
+void verb_create(Words& w, const GlobalOptions& global) {
+    std::string path = w.next("pin path");
+    ebpf::MapSpec spec;
+    std::optional<ebpf::Map> inner;
+    bool have_type = false, have_key = false, have_value = false, have_entries = false, have_name = false;
+    while (!w.done()) {
+        std::string word = w.next("create argument");
+        if (word == "type") {
+            std::string t = w.next("map type");
+            auto type = ebpf::map_type_from_name(t);
+            if (!type) throw UsageError(fmt::format("map: create: unknown map type '{}'", t));
+            spec.type = *type;
+            have_type = true;
+        } else if (word == "key") {
+            spec.key_size = static_cast<std::uint32_t>(parse_number(w.next("key size"), "key size", UINT32_MAX));
+            have_key = true;
+        } else if (word == "value") {
+            spec.value_size = static_cast<std::uint32_t>(parse_number(w.next("value size"), "value size", UINT32_MAX));
+            have_value = true;
+        } else if (word == "entries") {
+            spec.max_entries = static_cast<std::uint32_t>(parse_number(w.next("entries"), "entries", UINT32_MAX));
+            have_entries = true;
+        } else if (word == "name") {
+            spec.name = w.next("map name");
+            have_name = true;
+        } else if (word == "flags") {
+            spec.flags = static_cast<std::uint32_t>(parse_number(w.next("flags"), "flags", UINT32_MAX));
+        } else if (word == "map_extra") {
+            spec.map_extra = parse_number(w.next("map_extra"), "map_extra");
+        } else if (word == "inner_map") {
+            inner.emplace(open_selected(w));
+            spec.inner_map_fd = inner->fd();
+        } else {
+            throw UsageError(fmt::format("map: create: unexpected '{}'", word));
+        }
+    }
+    if (!have_type || !have_key || !have_value || !have_entries || !have_name)
+        throw UsageError("map: create needs: PATH type TYPE key N value N entries N name NAME");
+    if ((spec.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || spec.type == BPF_MAP_TYPE_HASH_OF_MAPS) && !inner)
+        throw UsageError("map: create: a map of maps needs inner_map MAP (a map shaped like its inner maps)");
+    if (!ebpf::system::is_on_bpffs(path))
+        throw ebpf::Error(EINVAL, "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
+    if (::access(path.c_str(), F_OK) == 0) throw ebpf::Error(EEXIST, "pin path '" + path + "' exists already");
+
+    std::optional<ebpf::Map> map;
+    switch (spec.type) {
+        case BPF_MAP_TYPE_SK_STORAGE:
+        case BPF_MAP_TYPE_TASK_STORAGE:
+        case BPF_MAP_TYPE_INODE_STORAGE:
+            // The kernel needs BTF for these; bpftool cannot create them, we generate it.
+            if (spec.key_size != 4) throw UsageError("map: create: local storage keys are 4 bytes (an fd)");
+            map.emplace(ebpf::detail::create_local_storage(spec.type, spec.name, spec.value_size, spec.flags));
+            break;
+        default:
+            map.emplace(ebpf::Map::create(spec));
+    }
+    map->pin(path);
+    if (global.json) print_json(std::cout, info_json(map->info()), global);
+}
+
+// Queues, stacks, bloom filters: keyless values.
+void verb_push(Words& w) {
+    ebpf::Map map = open_selected(w);
+    EntryFormatter format(map.info());
+    w.expect("value");
+    auto value = parse_data(w, "value", map.info().value_size, format, map.info().btf_value_type_id);
+    w.finish();
+    map.push(value.data());
+}
+
+void verb_pop_or_peek(Words& w, bool pop, const GlobalOptions& global) {
+    ebpf::Map map = open_selected(w);
+    w.finish();
+    EntryFormatter format(map.info());
+    std::vector<std::byte> value(map.value_buffer_size());
+    bool got = pop ? map.lookup_and_delete(nullptr, value.data()) : map.lookup(nullptr, value.data());
+    if (!got) throw ebpf::Error(ENOENT, map.describe() + (pop ? ": pop" : ": peek") + ": the map is empty");
+    print_entry(map, format, {}, value, global);
+}
+
+void run_map(const std::vector<std::string>& args, const GlobalOptions& global) {
+    Words w(args);
+    std::string verb = w.next("verb (list, dump, lookup, update, delete, getnext, pin, unpin, create, freeze, "
+                              "peek, push, pop, enqueue, dequeue)");
+    ebpf::system::set_libbpf_logging(global.verbose);
+    ebpf::system::require_privileges();
+    if (verb == "list" || verb == "show")
+        verb_list(w, global);
+    else if (verb == "dump")
+        verb_dump(w, global);
+    else if (verb == "lookup")
+        verb_lookup(w, global);
+    else if (verb == "update")
+        verb_update(w);
+    else if (verb == "delete")
+        verb_delete(w);
+    else if (verb == "getnext")
+        verb_getnext(w, global);
+    else if (verb == "pin")
+        verb_pin(w);
+    else if (verb == "unpin")
+        verb_unpin(w);
+    else if (verb == "create")
+        verb_create(w, global);
+    else if (verb == "freeze")
+        verb_freeze(w);
+    else if (verb == "push" || verb == "enqueue")
+        verb_push(w);
+    else if (verb == "pop" || verb == "dequeue")
+        verb_pop_or_peek(w, true, global);
+    else if (verb == "peek")
+        verb_pop_or_peek(w, false, global);
+    else
+        throw UsageError(fmt::format("map: unknown verb '{}'", verb));
+}
+
+}  // namespace
+
+void add_map_command(CLI::App& app, const GlobalOptions& global) {
+    auto* cmd = app.add_subcommand("map", "Inspect and edit any BPF map (bpftool's verbs, typed with BTF)");
+    cmd->prefix_command();  // everything after `map` is ours to parse, as bpftool does
+    cmd->footer(
+        "  map { list | show } [MAP]        map dump MAP\n"
+        "  map lookup MAP key DATA          map update MAP key DATA value VALUE [any|exist|noexist]\n"
+        "  map delete MAP key DATA          map getnext MAP [key DATA]\n"
+        "  map pin MAP PATH                 map unpin PATH\n"
+        "  map create PATH type TYPE key N value N entries N name NAME [flags F] [inner_map MAP] [map_extra N]\n"
+        "  map freeze MAP                   map peek|pop|dequeue MAP     map push|enqueue MAP value VALUE\n"
+        "  MAP  := id N | name NAME | pinned PATH\n"
+        "  DATA := [hex] BYTES | TYPED (one word, for maps with BTF: 1000, TCP_ESTABLISHED, '{\"port\": 443}')");
+    cmd->callback([cmd, &global] { run_map(cmd->remaining(), global); });
+}
+
+}  // namespace ebpf_tool

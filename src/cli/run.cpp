@@ -1,0 +1,177 @@
+// `ebpf-tool run OBJ.bpf.o`: the user-space half of any libbpf-style object in one
+// command — open, load, attach every program by its section, and print every map of the
+// object, BTF-formatted, every interval until --duration or Ctrl-C.
+#include <fmt/format.h>
+#include <net/if.h>
+#include <sys/stat.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "ebpf/attach.hpp"
+#include "ebpf/object.hpp"
+#include "ebpf/system.hpp"
+#include "map_format.hpp"
+
+namespace ebpf_tool {
+
+namespace {
+
+struct RunOptions {
+    std::string object;
+    double interval = 1.0;
+    std::optional<double> duration;
+    std::optional<std::uint64_t> count;
+    std::string pin_dir;
+    std::string binary;
+    std::string iface;
+    bool json = false;
+};
+
+// Maps worth printing: state, not transport or configuration.
+bool printable(const ebpf::MapInfo& info, const ::bpf_map* map) {
+    std::string name = bpf_map__name(map);
+    if (name.find(".rodata") != std::string::npos || name.find(".kconfig") != std::string::npos) return false;
+    switch (info.type) {
+        case BPF_MAP_TYPE_RINGBUF:
+        case BPF_MAP_TYPE_USER_RINGBUF:
+        case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+        case BPF_MAP_TYPE_QUEUE:
+        case BPF_MAP_TYPE_STACK:
+        case BPF_MAP_TYPE_BLOOM_FILTER:
+        case BPF_MAP_TYPE_STRUCT_OPS:
+        case BPF_MAP_TYPE_CGROUP_STORAGE:
+        case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
+        case BPF_MAP_TYPE_SK_STORAGE:
+        case BPF_MAP_TYPE_TASK_STORAGE:
+        case BPF_MAP_TYPE_INODE_STORAGE:
+            return false;
+        default:
+            return true;
+    }
+}
+
+struct Shown {
+    std::string name;  // as the object names it (.bss and .data included)
+    ebpf::Map map;
+    EntryFormatter format;
+};
+
+void print_maps(const std::vector<Shown>& maps, bool json, const GlobalOptions& global) {
+    std::string out;
+    if (json) {
+        out = "{\"time\":\"" + iso_time() + "\",\"maps\":[";
+        for (std::size_t m = 0; m < maps.size(); ++m) {
+            const auto& s = maps[m];
+            out += (m ? "," : "") + fmt::format("{{\"name\":\"{}\",\"type\":\"{}\",\"entries\":[", s.name, s.map.info().type_name());
+            bool first = true;
+            s.map.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    if (!first) out += ',';
+                    first = false;
+                    s.format.append_json(out, {keys + i * s.map.info().key_size, s.map.info().key_size},
+                                         {values + i * s.map.value_buffer_size(), s.map.value_buffer_size()});
+                }
+            });
+            out += "]}";
+        }
+        out += "]}";
+        if (global.pretty) out = nlohmann::ordered_json::parse(out).dump(2);
+        out += '\n';
+    } else {
+        out = clock_time() + "\n";
+        for (const auto& s : maps) {
+            std::string body;
+            std::size_t width = 0;
+            std::vector<std::pair<std::vector<std::byte>, std::vector<std::byte>>> rows;
+            auto result = s.map.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    const std::byte* k = keys + i * s.map.info().key_size;
+                    const std::byte* v = values + i * s.map.value_buffer_size();
+                    rows.emplace_back(std::vector<std::byte>(k, k + s.map.info().key_size),
+                                      std::vector<std::byte>(v, v + s.map.value_buffer_size()));
+                    width = std::max(width, s.format.key_text(rows.back().first).size());
+                }
+            });
+            for (const auto& [k, v] : rows) {
+                body += "  ";
+                s.format.append_text(body, k, v, width);
+            }
+            out += fmt::format("{} ({}, {} entr{}{})\n", s.name, s.map.info().type_name(), result.entries,
+                               result.entries == 1 ? "y" : "ies", result.complete ? "" : ", walk incomplete");
+            out += body;
+        }
+    }
+    std::cout << out << std::flush;
+}
+
+void run_object(const RunOptions& options, const GlobalOptions& global) {
+    ebpf::AttachTargets targets;
+    targets.binary = options.binary;
+    if (!options.iface.empty()) {
+        targets.ifindex = static_cast<int>(if_nametoindex(options.iface.c_str()));
+        if (!targets.ifindex) throw UsageError("--iface " + options.iface + ": no such network interface");
+    }
+    if (!options.binary.empty() && ::access(options.binary.c_str(), R_OK) != 0)
+        throw UsageError("--binary " + options.binary + ": cannot read it");
+    if (!options.pin_dir.empty()) {
+        ebpf::system::ensure_bpffs();
+        ::mkdir(options.pin_dir.c_str(), 0700);
+        if (!ebpf::system::is_on_bpffs(options.pin_dir))
+            throw ebpf::Error(EINVAL, "--pin " + options.pin_dir + ": not a directory on a bpf filesystem (e.g. /sys/fs/bpf/NAME)");
+    }
+
+    prepare_kernel(global, /*need_tracefs=*/true);
+    StopSignals signals;
+
+    auto object = ebpf::Object::open_file(options.object);
+    if (!options.pin_dir.empty()) object.reuse_pinned_maps(options.pin_dir);
+    object.load();
+    if (!options.pin_dir.empty()) object.pin_maps(options.pin_dir);
+
+    std::vector<ebpf::Attachment> attachments;
+    for (::bpf_program* program : object.programs()) {
+        auto a = ebpf::attach_by_section(program, targets);
+        if (a.attached())
+            std::cerr << fmt::format("attached {} to {}\n", bpf_program__name(program), a.where);
+        else
+            std::cerr << fmt::format("not attached: {}: {}\n", bpf_program__name(program), a.skipped_because);
+        attachments.push_back(std::move(a));
+    }
+
+    std::vector<Shown> maps;
+    for (::bpf_map* m : object.maps()) {
+        auto handle = ebpf::Map::from_libbpf(m);
+        if (!printable(handle.info(), m)) continue;
+        EntryFormatter format(handle.info());
+        maps.push_back({bpf_map__name(m), std::move(handle), std::move(format)});
+    }
+    std::cerr << "Running " << options.object << "... Hit Ctrl-C to end." << std::endl;
+
+    IntervalLoop loop(signals, seconds(options.interval),
+                      options.duration ? std::optional(seconds(*options.duration)) : std::nullopt, options.count);
+    for (;;) {
+        bool more = loop.next();
+        print_maps(maps, options.json || global.json, global);
+        if (!more) break;
+    }
+    if (!options.pin_dir.empty()) std::cerr << "maps stay pinned in " << options.pin_dir << "\n";
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, const GlobalOptions& global) {
+    auto options = std::make_shared<RunOptions>();
+    auto* cmd = app.add_subcommand("run", "Load a BPF object, attach its programs, and print its maps every interval");
+    cmd->add_option("object", options->object, "A libbpf-style BPF object (.bpf.o)")->required();
+    cmd->add_option("-i,--interval", options->interval, "Seconds between prints")->check(kPositiveSeconds)->capture_default_str();
+    cmd->add_option("-d,--duration", options->duration, "Seconds to run (default: until Ctrl-C)")->check(kPositiveSeconds);
+    cmd->add_option("-c,--count", options->count, "Stop after N prints")->check(kPositiveInteger);
+    cmd->add_option("--pin", options->pin_dir, "Pin the maps in this bpffs directory (reused next time; kept after exit)");
+    cmd->add_option("--binary", options->binary, "Binary for SEC(\"uprobe/FUNC\") programs");
+    cmd->add_option("--iface", options->iface, "Network interface for XDP and tc programs");
+    cmd->add_flag("--json", options->json, "One JSON object per interval");
+    cmd->callback([options, &global] { run_object(*options, global); });
+}
+
+}  // namespace ebpf_tool
