@@ -130,7 +130,10 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
     skel.load();
 
     events_config config{};
-    if (options.uid) config = {1, *options.uid, config.filter_pid, config.pid};
+    if (options.uid) {
+        config.filter_uid = 1;
+        config.uid = *options.uid;
+    }
     if (options.pid) {
         config.filter_pid = 1;
         config.pid = *options.pid;

@@ -118,12 +118,7 @@ std::vector<std::byte> parse_data(Words& w, const char* what, std::size_t size, 
             throw UsageError(fmt::format("map: {}: {}", what, e.what()));
         }
     } else {
-        for (const auto& t : tokens) {
-            if (t.starts_with("0x") || t.starts_with("0X"))
-                bytes.push_back(static_cast<std::byte>(parse_number(t, what, 255)));
-            else
-                bytes.push_back(static_cast<std::byte>(parse_number(t, what, 255)));
-        }
+        for (const auto& t : tokens) bytes.push_back(static_cast<std::byte>(parse_number(t, what, 255)));
         if (tokens.size() == 1 && size > 1)
             throw UsageError(fmt::format(
                 "map: {}: 1 byte given, but the map's {}s are {} bytes{}", what, what, size,
@@ -235,8 +230,8 @@ void verb_dump(Words& w, const GlobalOptions& global) {
         std::cerr << "ebpf-tool: map dump: the walk stopped at its bound (entries were changing under it)\n";
 }
 
-void print_entry(const ebpf::Map& map, const EntryFormatter& format, std::span<const std::byte> key,
-                 std::span<const std::byte> value, const GlobalOptions& global) {
+void print_entry(const EntryFormatter& format, std::span<const std::byte> key, std::span<const std::byte> value,
+                 const GlobalOptions& global) {
     std::string out;
     if (global.json) {
         format.append_json(out, key, value);
@@ -245,7 +240,6 @@ void print_entry(const ebpf::Map& map, const EntryFormatter& format, std::span<c
     } else {
         format.append_text(out, key, value, 0);
     }
-    (void)map;
     write_out(out);
 }
 
@@ -257,7 +251,7 @@ void verb_lookup(Words& w, const GlobalOptions& global) {
     w.finish();
     std::vector<std::byte> value(map.value_buffer_size());
     if (!map.lookup(key.data(), value.data())) throw ebpf::Error(ENOENT, map.describe() + ": lookup: key not found");
-    print_entry(map, format, key, value, global);
+    print_entry(format, key, value, global);
 }
 
 // For maps whose values are references: VALUE := id N | pinned PATH (a program for prog
@@ -453,7 +447,7 @@ void verb_pop_or_peek(Words& w, bool pop, const GlobalOptions& global) {
     std::vector<std::byte> value(map.value_buffer_size());
     bool got = pop ? map.lookup_and_delete(nullptr, value.data()) : map.lookup(nullptr, value.data());
     if (!got) throw ebpf::Error(ENOENT, map.describe() + (pop ? ": pop" : ": peek") + ": the map is empty");
-    print_entry(map, format, {}, value, global);
+    print_entry(format, {}, value, global);
 }
 
 void run_map(const std::vector<std::string>& args, const GlobalOptions& global) {
