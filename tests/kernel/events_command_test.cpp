@@ -102,4 +102,24 @@ TEST_P(EventsCommand, StopsAfterCountAndLeavesNothingLoaded) {
 
 INSTANTIATE_TEST_SUITE_P(Transports, EventsCommand, ::testing::Values("ringbuf", "perfbuf"));
 
+// Throughput mode: no wake-up per event; the reader drains on a timer and at exit, and
+// still gets every event, in order.
+TEST(EventsCommandThroughput, WithoutPerEventWakeupsEveryEventStillArrives) {
+    REQUIRE_KERNEL();
+    const unsigned uid = 54333;
+    const int n = 25;
+    test::Process tool({test::tool_path(), "events", "--uid", std::to_string(uid), "--wakeup-bytes", "65536", "--json"});
+    ASSERT_TRUE(tool.wait_for_stderr(kReady));
+    ASSERT_TRUE(test::exec_as(uid, n));
+    usleep(300'000);  // past the reader's 100 ms drain timer
+    tool.signal(SIGINT);
+    auto result = tool.finish();
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    auto out = test::lines(result.out);
+    ASSERT_EQ(out.size(), static_cast<std::size_t>(n)) << result.out;
+    for (int i = 0; i < n; ++i)
+        EXPECT_EQ(nlohmann::json::parse(out[static_cast<std::size_t>(i)]).at("args")[1], std::to_string(i));
+    EXPECT_EQ(summary_of(result.err).dropped, 0u);
+}
+
 }  // namespace
