@@ -10,3 +10,4 @@ report=$PWD/BENCHMARKS.md
 "$build/bench/map_ops" "$report"
 "$build/bench/map_iteration" "$report"
 "$build/bench/map_dump" "$build/ebpf-tool" "$report"
+"$build/bench/events_throughput" "$report"

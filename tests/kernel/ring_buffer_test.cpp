@@ -44,12 +44,18 @@ void call_getppid(int n) {
 }
 
 // getpgid(arg) for a PID that does not exist: the call fails, the tracepoint still fires.
-void call_getpgid(long arg) { ::syscall(SYS_getpgid, 1'000'000'000L + arg); }
+void call_getpgid(long arg) {
+    ::syscall(SYS_getpgid, 1'000'000'000L + arg);
+}
 
 // Expected record length for call_getpgid(arg): 8 + arg % 17 (see ring_buffer_test.h).
-std::size_t tail_len(long arg) { return static_cast<std::size_t>((1'000'000'000L + arg) % (RB_TEST_TAIL_MAX + 1)); }
+std::size_t tail_len(long arg) {
+    return static_cast<std::size_t>((1'000'000'000L + arg) % (RB_TEST_TAIL_MAX + 1));
+}
 
-ebpf::Map map_of(const bpf_map* map) { return ebpf::Map::from_libbpf(map); }
+ebpf::Map map_of(const bpf_map* map) {
+    return ebpf::Map::from_libbpf(map);
+}
 
 // Polls until `want` records arrived in total or two seconds passed.
 std::size_t poll_until(ebpf::RingBufferReader& reader, std::size_t want) {
@@ -287,6 +293,250 @@ TEST(RingBuffer, ReadsARecordAsATypeOnlyWhenItIsLongEnough) {
     } catch (const ebpf::Error& e) {
         EXPECT_STREQ(e.what(), "ring buffer record of 8 bytes is shorter than the 16-byte type it is read as");
     }
+}
+
+// ---- Pull style: add(map) without a callback, then read() / read_as() ----
+
+// Reads until `want` records arrived in total or two seconds passed.
+std::vector<ebpf::RingBufferReader::Record> read_until(ebpf::RingBufferReader& reader, std::size_t want) {
+    std::vector<ebpf::RingBufferReader::Record> out;
+    auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (out.size() < want && std::chrono::steady_clock::now() < deadline) reader.read(out, 100ms);
+    return out;
+}
+
+TEST(RingBufferPull, ReadReturnsCopiesOfEveryRecordInOrder) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    ebpf::RingBufferReader reader;
+    reader.add(map_of(skel->maps.getppid_events));
+    EXPECT_EQ(reader.size(), 1u);
+
+    constexpr int n = 250;
+    call_getppid(n);
+    auto records = read_until(reader, n);
+    std::vector<ebpf::RingBufferReader::Record> more;
+    EXPECT_EQ(reader.read(more, 50ms), 0u) << "more records than calls";
+    EXPECT_TRUE(more.empty());
+
+    // The copies outlive the ring space they came from: the ring has been reused by now.
+    ASSERT_EQ(records.size(), std::size_t{n});
+    const auto tid = static_cast<std::uint32_t>(::gettid());
+    for (int i = 0; i < n; ++i) {
+        ASSERT_EQ(records[i].size(), sizeof(rb_test_event)) << "record " << i;
+        const auto e = ebpf::record_as<rb_test_event>(records[i]);
+        EXPECT_EQ(e.seq, static_cast<std::uint64_t>(i)) << "record " << i << " out of order";
+        EXPECT_EQ(e.tgid, static_cast<std::uint32_t>(::getpid()));
+        EXPECT_EQ(e.tid, tid);
+    }
+    EXPECT_EQ(skel->bss->dropped, 0u);
+}
+
+TEST(RingBufferPull, ReadAppendsAtMostMaxAndTheRestWaitsInTheRing) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    ebpf::RingBufferReader reader;
+    reader.add(map_of(skel->maps.getppid_events));
+    call_getppid(10);
+
+    std::vector<ebpf::RingBufferReader::Record> out(1);  // appended to, never cleared
+    EXPECT_EQ(reader.read(out, 0ms, 4), 4u);
+    EXPECT_EQ(out.size(), 5u);
+    EXPECT_EQ(reader.read(out, 0ms, 0), 0u);  // max 0 takes nothing
+    // What was left is found at once, not after the timeout: the ring stays readable.
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(reader.read(out, 10s, 5), 5u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+    EXPECT_EQ(reader.read(out, 10s), 1u);
+    EXPECT_EQ(reader.read(out, 20ms), 0u);
+
+    ASSERT_EQ(out.size(), 11u);
+    EXPECT_TRUE(out[0].empty());
+    for (std::size_t i = 1; i < out.size(); ++i) EXPECT_EQ(ebpf::record_as<rb_test_event>(out[i]).seq, i - 1);
+}
+
+TEST(RingBufferPull, ReadAsCopiesEachRecordIntoAType) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    ebpf::RingBufferReader reader;
+    reader.add(map_of(skel->maps.getppid_events));
+    call_getppid(7);
+
+    auto first = reader.read_as<rb_test_event>(1s, 3);
+    std::vector<rb_test_event> rest{rb_test_event{99, 0, 0}};
+    EXPECT_EQ(reader.read_as(rest, 1s), 4u);
+    ASSERT_EQ(first.size(), 3u);
+    ASSERT_EQ(rest.size(), 5u);
+    EXPECT_EQ(rest[0].seq, 99u);
+    for (std::uint64_t i = 0; i < 3; ++i) EXPECT_EQ(first[i].seq, i);
+    for (std::uint64_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(rest[i + 1].seq, i + 3);
+        EXPECT_EQ(rest[i + 1].tgid, static_cast<std::uint32_t>(::getpid()));
+    }
+    EXPECT_TRUE(reader.read_as<rb_test_event>(20ms).empty());
+}
+
+TEST(RingBufferPull, ReadAsRefusesAShortRecordAndKeepsTheOnesBeforeIt) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    ebpf::RingBufferReader reader;
+    reader.add(map_of(skel->maps.getpgid_events));
+    // Records of 8 + 12, 8 + 3, 8 + 13 bytes: the middle one is too short for a 16-byte type.
+    auto arg_for = [](std::size_t len) {
+        long arg = 0;
+        while (tail_len(arg) != len) ++arg;
+        return arg;
+    };
+    for (std::size_t len : {12, 3, 13}) call_getpgid(arg_for(len));
+    struct Head {
+        std::uint32_t seq, len;
+        std::uint64_t first_bytes;
+    };
+    std::vector<Head> out;
+    try {
+        reader.read_as(out, 1s);
+        FAIL() << "an 11-byte record was read as a 16-byte type";
+    } catch (const ebpf::Error& e) {
+        EXPECT_STREQ(e.what(), "ring buffer record of 11 bytes is shorter than the 16-byte type it is read as");
+    }
+    ASSERT_EQ(out.size(), 1u);  // the record before the short one
+    EXPECT_EQ(out[0].seq, 0u);
+    EXPECT_EQ(out[0].len, 12u);
+    // The short record is consumed; the reader goes on with the next.
+    EXPECT_EQ(reader.read_as(out, 1s), 1u);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[1].seq, 2u);
+    EXPECT_EQ(out[1].len, 13u);
+}
+
+TEST(RingBufferPull, ReadsSeveralRingsInterleavedEachInOrder) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    ebpf::RingBufferReader reader;
+    reader.add(map_of(skel->maps.getppid_events));
+    reader.add(map_of(skel->maps.getpgid_events));
+    // The records carry no ring name: told apart here by size, so no getpgid record may
+    // have the 16 bytes of a getppid record.
+    std::vector<long> args;
+    for (long arg = 0; args.size() < 20; ++arg)
+        if (8 + tail_len(arg) != sizeof(rb_test_event)) args.push_back(arg);
+    for (long arg : args) {
+        call_getppid(1);
+        call_getpgid(arg);
+    }
+    std::vector<ebpf::RingBufferReader::Record> out;
+    EXPECT_EQ(reader.read(out, 0ms), 40u);
+    std::uint64_t next_ppid = 0;
+    std::uint32_t next_pgid = 0;
+    for (const auto& record : out) {
+        if (record.size() == sizeof(rb_test_event)) {
+            EXPECT_EQ(ebpf::record_as<rb_test_event>(record).seq, next_ppid++);
+        } else {
+            ASSERT_LT(next_pgid, args.size());
+            rb_test_tail tail{};
+            ASSERT_LE(record.size(), sizeof(tail));
+            std::memcpy(&tail, record.data(), record.size());
+            EXPECT_EQ(record.size(), 8 + tail_len(args[next_pgid]));
+            EXPECT_EQ(tail.seq, next_pgid++);
+        }
+    }
+    EXPECT_EQ(next_ppid, 20u);
+    EXPECT_EQ(next_pgid, 20u);
+}
+
+TEST(RingBufferPull, TheTwoStylesDoNotMixInOneReader) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    auto no_op = [](std::span<const std::byte>) { return 0; };
+    std::vector<ebpf::RingBufferReader::Record> out;
+
+    ebpf::RingBufferReader pull;
+    EXPECT_THROW(pull.read(out, 1ms), ebpf::Error);  // no ring buffer: would wait for nothing
+    pull.add(map_of(skel->maps.getppid_events));
+    try {
+        pull.add(map_of(skel->maps.getpgid_events), no_op);
+        FAIL() << "a callback ring was added to a pull reader";
+    } catch (const ebpf::Error& e) {
+        EXPECT_STREQ(e.what(),
+                     "map 'getpgid_events': RingBufferReader: add with a callback: the reader's rings "
+                     "were added without one (pull style); use a reader for each style");
+    }
+    try {
+        pull.poll(1ms);
+        FAIL() << "a pull reader was polled";
+    } catch (const ebpf::Error& e) {
+        EXPECT_STREQ(e.what(),
+                     "RingBufferReader: poll: ring buffer 'getppid_events' added without a callback: "
+                     "read with read() or read_as()");
+    }
+    EXPECT_THROW(pull.consume(), ebpf::Error);
+    EXPECT_EQ(pull.size(), 1u);
+
+    // The other ring (two readers of one ring would share its consumer position).
+    ebpf::RingBufferReader push;
+    push.add(map_of(skel->maps.getpgid_events), no_op);
+    try {
+        push.add(map_of(skel->maps.getppid_events));
+        FAIL() << "a pull ring was added to a callback reader";
+    } catch (const ebpf::Error& e) {
+        EXPECT_STREQ(e.what(),
+                     "map 'getppid_events': RingBufferReader: add without a callback: the reader's "
+                     "rings were added with callbacks; use a reader for each style");
+    }
+    try {
+        push.read(out, 1ms);
+        FAIL() << "a callback reader was read";
+    } catch (const ebpf::Error& e) {
+        EXPECT_STREQ(e.what(),
+                     "RingBufferReader: read: ring buffer 'getpgid_events' added with callbacks: read "
+                     "with poll() or consume()");
+    }
+    EXPECT_THROW((void)push.read_as<rb_test_event>(1ms), ebpf::Error);
+    EXPECT_EQ(push.size(), 1u);
+
+    // Both still work, each its own way.
+    call_getppid(3);
+    call_getpgid(0);
+    EXPECT_EQ(push.consume(), 1u);
+    EXPECT_EQ(pull.read(out, 0ms), 3u);
+}
+
+TEST(RingBufferPull, ReadTimesOutServesAnEventLoopAndTreatsASignalAsNoRecords) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    ebpf::RingBufferReader reader;
+    reader.add(map_of(skel->maps.getppid_events));
+    std::vector<ebpf::RingBufferReader::Record> out;
+
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(reader.read(out, 100ms), 0u);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 90ms);
+
+    epoll_event event{};
+    EXPECT_EQ(::epoll_wait(reader.epoll_fd(), &event, 1, 0), 0);
+    call_getppid(2);
+    EXPECT_EQ(::epoll_wait(reader.epoll_fd(), &event, 1, 1000), 1);
+    EXPECT_EQ(reader.read(out, 0ms), 2u);
+    EXPECT_EQ(::epoll_wait(reader.epoll_fd(), &event, 1, 0), 0);
+
+    struct sigaction action {};
+    action.sa_handler = [](int) {};
+    struct sigaction old {};
+    ASSERT_EQ(::sigaction(SIGUSR1, &action, &old), 0);
+    const pthread_t self = ::pthread_self();
+    std::thread interrupter([self] {
+        std::this_thread::sleep_for(200ms);
+        ::pthread_kill(self, SIGUSR1);
+    });
+    start = std::chrono::steady_clock::now();
+    std::size_t got = 1;
+    EXPECT_NO_THROW(got = reader.read(out, 10s));
+    const auto waited = std::chrono::steady_clock::now() - start;
+    interrupter.join();
+    ::sigaction(SIGUSR1, &old, nullptr);
+    EXPECT_EQ(got, 0u);
+    EXPECT_LT(waited, 5s) << "the signal did not end the wait";
+    EXPECT_EQ(out.size(), 2u);
 }
 
 TEST(RingBuffer, LeavesNoProgramOrMapBehind) {
