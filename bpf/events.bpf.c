@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Exec events, as execsnoop reports them, sent through a ring buffer or a perf buffer
+/* Exec events (execve and execveat), as execsnoop reports them, sent through a ring buffer or a perf buffer
  * (chosen at load time). Every event that cannot be sent is counted.
  *
  * Where the data comes from matters for correctness: at sys_enter_execve the caller's
@@ -76,8 +76,7 @@ static __always_inline bool wanted(__u32 uid, __u32 tgid)
     return true;
 }
 
-SEC("tracepoint/syscalls/sys_enter_execve")
-int on_execve_enter(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int record_exec(__u64 filename_ptr, __u64 argv_ptr)
 {
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     __u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
@@ -97,11 +96,24 @@ int on_execve_enter(struct trace_event_raw_sys_enter *ctx)
     e->pid = tgid;
     e->uid = uid;
     e->ppid = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), real_parent, tgid);
-    e->filename_ptr = (__u64)ctx->args[0];
-    e->argv_ptr = (__u64)ctx->args[1];
+    e->filename_ptr = filename_ptr;
+    e->argv_ptr = argv_ptr;
     e->args_size = 0;
     e->args_truncated = 0;
     return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int on_execve_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    return record_exec(ctx->args[0], ctx->args[1]);
+}
+
+/* execveat(dirfd, filename, argv, envp, flags) */
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int on_execveat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    return record_exec(ctx->args[1], ctx->args[2]);
 }
 
 static __always_inline void send(void *ctx, struct exec_event *e)
@@ -155,8 +167,7 @@ int on_exec_done(struct trace_event_raw_sched_process_exec *ctx)
     return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_execve")
-int on_execve_exit(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int report_failed_exec(struct trace_event_raw_sys_exit *ctx)
 {
     __u32 tid = (__u32)bpf_get_current_pid_tgid();
     struct exec_event *e = bpf_map_lookup_elem(&inflight, &tid);
@@ -186,6 +197,18 @@ int on_execve_exit(struct trace_event_raw_sys_exit *ctx)
     send(ctx, e);
     bpf_map_delete_elem(&inflight, &tid);
     return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int on_execve_exit(struct trace_event_raw_sys_exit *ctx)
+{
+    return report_failed_exec(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int on_execveat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+    return report_failed_exec(ctx);
 }
 
 char LICENSE[] SEC("license") = "GPL";

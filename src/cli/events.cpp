@@ -164,9 +164,12 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
     const int reader_fd = ring ? std::get<ebpf::RingBufferReader>(reader).epoll_fd()
                                : std::get<ebpf::PerfBufferReader>(reader).epoll_fd();
 
-    ebpf::Link enter = ebpf::Link::attach(skel->progs.on_execve_enter);
-    ebpf::Link done = ebpf::Link::attach(skel->progs.on_exec_done);
-    ebpf::Link exit = ebpf::Link::attach(skel->progs.on_execve_exit);
+    // Attached in this order, detached in reverse: the sched_process_exec and exit
+    // programs are in place before any exec is recorded at entry.
+    std::vector<ebpf::Link> links;
+    for (::bpf_program* program : {skel->progs.on_exec_done, skel->progs.on_execve_exit, skel->progs.on_execveat_exit,
+                                   skel->progs.on_execve_enter, skel->progs.on_execveat_enter})
+        links.push_back(ebpf::Link::attach(program));
     std::cerr << "Tracing execs via " << (ring ? "ring buffer" : "perf buffer") << "... Hit Ctrl-C to end." << std::endl;
 
     auto start = std::chrono::steady_clock::now();
@@ -189,9 +192,7 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
         std::cout.flush();
     }
     // Detach first, then drain what is already in the buffers: those events count.
-    enter.reset();
-    done.reset();
-    exit.reset();
+    while (!links.empty()) links.pop_back();
     if (!count_reached) consume();
     std::cout.flush();
 
@@ -207,7 +208,7 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
 
 void add_events_command(CLI::App& app, const GlobalOptions& global) {
     auto options = std::make_shared<EventsOptions>();
-    auto* cmd = app.add_subcommand("events", "Stream exec events (execsnoop) over a ring buffer or a perf buffer");
+    auto* cmd = app.add_subcommand("events", "Stream exec events (execve, execveat) over a ring buffer or a perf buffer");
     cmd->add_option("-t,--transport", options->transport, "ringbuf or perfbuf")->capture_default_str();
     cmd->add_option("-u,--uid", options->uid, "Only execs by this UID")->check(kNonNegativeInteger);
     cmd->add_option("-p,--pid", options->pid, "Only execs by this process")->check(kPositiveInteger);

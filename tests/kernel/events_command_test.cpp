@@ -100,6 +100,24 @@ TEST_P(EventsCommand, StopsAfterCountAndLeavesNothingLoaded) {
     EXPECT_TRUE(test::programs_left_beyond(before).empty()) << "a program stayed loaded";
 }
 
+TEST_P(EventsCommand, ExecveatIsAnExecToo) {
+    REQUIRE_KERNEL();
+    const unsigned uid = 54334;
+    test::Process tool({test::tool_path(), "events", "--transport", GetParam(), "--uid", std::to_string(uid), "--json"});
+    ASSERT_TRUE(tool.wait_for_stderr(kReady));
+    ASSERT_TRUE(test::exec_as(uid, 4, /*use_execveat=*/true));
+    tool.signal(SIGINT);
+    auto result = tool.finish();
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    auto out = test::lines(result.out);
+    ASSERT_EQ(out.size(), 4u) << result.out;
+    for (int i = 0; i < 4; ++i) {
+        auto e = nlohmann::json::parse(out[static_cast<std::size_t>(i)]);
+        EXPECT_EQ(e.at("filename"), "/bin/true");
+        EXPECT_EQ(e.at("args"), (nlohmann::json{"ebpf-test", std::to_string(i)}));
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, EventsCommand, ::testing::Values("ringbuf", "perfbuf"));
 
 // Throughput mode: no wake-up per event; the reader drains on a timer and at exit, and

@@ -2,7 +2,9 @@
 
 #include <bpf/bpf.h>
 
+#include <fcntl.h>
 #include <grp.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,7 +45,7 @@ std::set<std::uint32_t> maps_left_beyond(const std::set<std::uint32_t>& before, 
 
 std::string tool_path() { return EBPF_TOOL_PATH; }
 
-bool exec_as(unsigned uid, int n) {
+bool exec_as(unsigned uid, int n, bool use_execveat) {
     pid_t child = fork();
     if (child < 0) return false;
     if (child == 0) {
@@ -53,7 +55,10 @@ bool exec_as(unsigned uid, int n) {
             if (p == 0) {
                 std::string index = std::to_string(i);
                 char* argv[] = {const_cast<char*>("/bin/true"), const_cast<char*>("ebpf-test"), index.data(), nullptr};
-                execv(argv[0], argv);
+                if (use_execveat)
+                    syscall(SYS_execveat, AT_FDCWD, argv[0], argv, environ, 0);
+                else
+                    execv(argv[0], argv);
                 _exit(101);
             }
             int status = 0;

@@ -32,8 +32,9 @@ std::set<std::uint32_t> maps_left_beyond(const std::set<std::uint32_t>& before,
                                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // Forks a child that becomes `uid` (and gid) and runs `/bin/true ebpf-test <i>` for i in
-// [0, n), one after another: exactly n execs by that UID. False if anything failed.
-bool exec_as(unsigned uid, int n);
+// [0, n), one after another: exactly n execs by that UID (through execveat(2) when
+// `use_execveat`). False if anything failed.
+bool exec_as(unsigned uid, int n, bool use_execveat = false);
 
 // Path of the ebpf-tool binary under test.
 std::string tool_path();
