@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench_report.hpp"
+#include "typed_vs_raw.hpp"
 #include "ebpf/hash_map.hpp"
 #include "ebpf/system.hpp"
 
@@ -118,30 +119,8 @@ void walk_pair(benchmark::State& state) {
     state.counters["ratio"] = median(ratios);
 }
 
-struct Result {
-    double typed_ns = 0, raw_ns = 0, ratio = 0;
-};
-
-// Prints as usual and keeps the median over repetitions of each counter.
-class MedianCapture : public benchmark::ConsoleReporter {
-public:
-    std::optional<Result> result;
-    std::vector<std::string> errors;
-    std::int64_t repetitions = 0;
-
-    void ReportRuns(const std::vector<Run>& runs) override {
-        ConsoleReporter::ReportRuns(runs);
-        for (const Run& run : runs) {
-            if (run.error_occurred) {
-                errors.push_back(run.run_name.function_name + ": " + run.error_message);
-            } else if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median") {
-                auto counter = [&](const char* name) { return run.counters.at(name).value; };
-                result = Result{counter("typed_ns"), counter("raw_ns"), counter("ratio")};
-                repetitions = run.repetitions;
-            }
-        }
-    }
-};
+using Result = bench::TypedVsRaw;
+using bench::MedianCapture;
 
 // 1000000 → "1,000,000", for the report.
 std::string grouped(std::uint64_t n) {
@@ -171,14 +150,9 @@ void fill(Hash& hash) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Defaults first, so flags given on the command line override them.
-    std::vector<char*> args{argv[0]};
-    std::string defaults[] = {"--benchmark_repetitions=5", "--benchmark_report_aggregates_only=true"};
-    for (auto& d : defaults) args.push_back(d.data());
-    for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
-    int n = static_cast<int>(args.size());
-    benchmark::Initialize(&n, args.data());
-    if (n != 2) {
+    std::vector<std::string> defaults{"--benchmark_repetitions=5", "--benchmark_report_aggregates_only=true"};
+    auto args = bench::initialize(argc, argv, defaults);
+    if (args.size() != 2) {
         std::cerr << "usage: map_iteration BENCHMARKS.md [--benchmark_* flags]\n";
         return 2;
     }
@@ -197,11 +171,11 @@ int main(int argc, char** argv) {
             for (const auto& e : reporter.errors) std::cerr << "map_iteration: " << e << '\n';
             return 1;
         }
-        if (!reporter.result) {
+        if (reporter.results.empty()) {
             std::cerr << "map_iteration: the benchmark did not run; BENCHMARKS.md not written\n";
             return 1;
         }
-        const Result& r = *reporter.result;
+        const Result& r = reporter.results.begin()->second;
 
         std::string md = fmt::format("## Walking a {}-entry hash map: `HashMap::entries()` against raw batches\n\n",
                                      grouped(kEntries));

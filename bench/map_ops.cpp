@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench_report.hpp"
+#include "typed_vs_raw.hpp"
 #include "ebpf/array.hpp"
 #include "ebpf/hash_map.hpp"
 #include "ebpf/system.hpp"
@@ -161,45 +162,19 @@ void register_benchmarks() {
     add(kControl.name, raw_lookup(hash.fd()), raw_lookup(hash.fd()));
 }
 
-struct Result {
-    double typed_ns = 0, raw_ns = 0, ratio = 0;
-};
-
-// Prints as usual and keeps, per pair, the median over repetitions of each counter.
-class MedianCapture : public benchmark::ConsoleReporter {
-public:
-    std::map<std::string, Result> results;
-    std::vector<std::string> errors;
-    std::int64_t repetitions = 0;
-
-    void ReportRuns(const std::vector<Run>& runs) override {
-        ConsoleReporter::ReportRuns(runs);
-        for (const Run& run : runs) {
-            if (run.error_occurred) {
-                errors.push_back(run.run_name.function_name + ": " + run.error_message);
-            } else if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median") {
-                auto counter = [&](const char* name) { return run.counters.at(name).value; };
-                results[run.run_name.function_name] = {counter("typed_ns"), counter("raw_ns"), counter("ratio")};
-                repetitions = run.repetitions;
-            }
-        }
-    }
-};
+using Result = bench::TypedVsRaw;
+using bench::MedianCapture;
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Defaults first, so flags given on the command line override them. Repetitions run
-    // in random order across all benchmarks: a drift of the machine (frequency, another
-    // process) then spreads over typed and raw alike instead of biasing whichever ran last.
-    std::vector<char*> args{argv[0]};
-    std::string defaults[] = {"--benchmark_repetitions=5", "--benchmark_enable_random_interleaving=true",
-                              "--benchmark_report_aggregates_only=true", "--benchmark_min_time=0.5"};
-    for (auto& d : defaults) args.push_back(d.data());
-    for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
-    int n = static_cast<int>(args.size());
-    benchmark::Initialize(&n, args.data());
-    if (n != 2) {
+    // Repetitions run in random order across all benchmarks: a drift of the machine
+    // (frequency, another process) then spreads over typed and raw alike instead of
+    // biasing whichever ran last.
+    std::vector<std::string> defaults{"--benchmark_repetitions=5", "--benchmark_enable_random_interleaving=true",
+                                      "--benchmark_report_aggregates_only=true", "--benchmark_min_time=0.5"};
+    auto args = bench::initialize(argc, argv, defaults);
+    if (args.size() != 2) {
         std::cerr << "usage: map_ops BENCHMARKS.md [--benchmark_* flags]\n";
         return 2;
     }
