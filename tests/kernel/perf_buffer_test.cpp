@@ -26,6 +26,7 @@
 #include "events.h"
 #include "events.skel.h"
 #include "kernel.hpp"
+#include "signals.hpp"
 
 EBPF_SKELETON(events_bpf);
 
@@ -410,21 +411,7 @@ TEST(PerfBuffer, WaitsTimeOutAndASignalEndsThemWithNoSamples) {
     EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);
 
     ebpf::PerfBufferReader push(perf_map(skel), 16, [](int, std::span<const std::byte>) {});
-    struct sigaction action {};
-    action.sa_handler = [](int) {};
-    struct sigaction old {};
-    ASSERT_EQ(::sigaction(SIGUSR1, &action, &old), 0);
-    const pthread_t self = ::pthread_self();
-    std::thread interrupter([self] {
-        std::this_thread::sleep_for(200ms);
-        ::pthread_kill(self, SIGUSR1);
-    });
-    start = std::chrono::steady_clock::now();
-    std::size_t got = 1;
-    EXPECT_NO_THROW(got = push.poll(10s));
-    const auto waited = std::chrono::steady_clock::now() - start;
-    interrupter.join();
-    ::sigaction(SIGUSR1, &old, nullptr);
+    auto [got, waited] = test::interrupted_by_signal(200ms, [&] { return push.poll(10s); });
     EXPECT_EQ(got, 0u);
     EXPECT_LT(waited, 5s) << "the signal did not end the wait";
 }

@@ -20,6 +20,7 @@
 #include "ebpf/ring_buffer.hpp"
 #include "ebpf/system.hpp"
 #include "kernel.hpp"
+#include "signals.hpp"
 #include "ring_buffer_test.skel.h"
 
 EBPF_SKELETON(ring_buffer_test_bpf);
@@ -246,21 +247,7 @@ TEST(RingBuffer, PollTimesOutAndTreatsASignalAsNoRecords) {
     EXPECT_GE(std::chrono::steady_clock::now() - start, 90ms);
 
     // A handled signal interrupts epoll_wait with EINTR: 0 records, no exception.
-    struct sigaction action {};
-    action.sa_handler = [](int) {};
-    struct sigaction old {};
-    ASSERT_EQ(::sigaction(SIGUSR1, &action, &old), 0);
-    const pthread_t self = ::pthread_self();
-    std::thread interrupter([self] {
-        std::this_thread::sleep_for(200ms);
-        ::pthread_kill(self, SIGUSR1);
-    });
-    start = std::chrono::steady_clock::now();
-    std::size_t got = 1;
-    EXPECT_NO_THROW(got = reader.poll(10s));
-    auto waited = std::chrono::steady_clock::now() - start;
-    interrupter.join();
-    ::sigaction(SIGUSR1, &old, nullptr);
+    auto [got, waited] = test::interrupted_by_signal(200ms, [&] { return reader.poll(10s); });
     EXPECT_EQ(got, 0u);
     EXPECT_LT(waited, 5s) << "the signal did not end the wait";
 }
@@ -519,21 +506,7 @@ TEST(RingBufferPull, ReadTimesOutServesAnEventLoopAndTreatsASignalAsNoRecords) {
     EXPECT_EQ(reader.read(out, 0ms), 2u);
     EXPECT_EQ(::epoll_wait(reader.epoll_fd(), &event, 1, 0), 0);
 
-    struct sigaction action {};
-    action.sa_handler = [](int) {};
-    struct sigaction old {};
-    ASSERT_EQ(::sigaction(SIGUSR1, &action, &old), 0);
-    const pthread_t self = ::pthread_self();
-    std::thread interrupter([self] {
-        std::this_thread::sleep_for(200ms);
-        ::pthread_kill(self, SIGUSR1);
-    });
-    start = std::chrono::steady_clock::now();
-    std::size_t got = 1;
-    EXPECT_NO_THROW(got = reader.read(out, 10s));
-    const auto waited = std::chrono::steady_clock::now() - start;
-    interrupter.join();
-    ::sigaction(SIGUSR1, &old, nullptr);
+    auto [got, waited] = test::interrupted_by_signal(200ms, [&] { return reader.read(out, 10s); });
     EXPECT_EQ(got, 0u);
     EXPECT_LT(waited, 5s) << "the signal did not end the wait";
     EXPECT_EQ(out.size(), 2u);
