@@ -28,14 +28,8 @@ public:
 
     // BPF_F_MMAPABLE and BPF_F_RDONLY_PROG are among the useful flags.
     static Array create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
-        MapSpec spec;
-        spec.type = BPF_MAP_TYPE_ARRAY;
-        spec.name = std::move(name);
-        spec.key_size = sizeof(std::uint32_t);
-        spec.value_size = sizeof(V);
-        spec.max_entries = max_entries;
-        spec.flags = flags;
-        return Array(Map::create(spec));
+        return Array(Map::create(
+            MapSpec::make(BPF_MAP_TYPE_ARRAY, std::move(name), sizeof(std::uint32_t), sizeof(V), max_entries, flags)));
     }
 
     std::uint32_t size() const noexcept { return this->info().max_entries; }

@@ -25,8 +25,6 @@ struct CpuMapValue {
 
 namespace detail {
 void check_redirect_binding(const MapInfo& info, bpf_map_type type, std::size_t key_size, std::size_t full_value);
-MapSpec redirect_spec(bpf_map_type type, std::string name, std::uint32_t key_size, std::uint32_t value_size,
-                      std::uint32_t max_entries, std::uint32_t flags);
 }  // namespace detail
 
 // Value is DevMapValue (devmap, devmap_hash) or CpuMapValue (cpumap); maps created with
@@ -41,7 +39,7 @@ public:
     }
     static RedirectMap create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
         return RedirectMap(
-            Map::create(detail::redirect_spec(Type, std::move(name), sizeof(K), sizeof(Value), max_entries, flags)));
+            Map::create(MapSpec::make(Type, std::move(name), sizeof(K), sizeof(Value), max_entries, flags)));
     }
     void update(const K& key, const Value& value, UpdateFlags flags = UpdateFlags::any) {
         this->map_.update(&key, &value, flags);  // a 4-byte map reads only the first field

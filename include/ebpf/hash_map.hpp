@@ -25,14 +25,8 @@ public:
 
     // A new map of the first accepted type.
     static BasicHashMap create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
-        MapSpec spec;
-        spec.type = std::get<0>(std::tuple{Types...});
-        spec.name = std::move(name);
-        spec.key_size = sizeof(K);
-        spec.value_size = sizeof(V);
-        spec.max_entries = max_entries;
-        spec.flags = flags;
-        return BasicHashMap(Map::create(spec));
+        return BasicHashMap(Map::create(MapSpec::make(std::get<0>(std::tuple{Types...}), std::move(name), sizeof(K),
+                                                      sizeof(V), max_entries, flags)));
     }
 
     std::optional<V> lookup(const K& key) const {

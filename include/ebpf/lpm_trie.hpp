@@ -35,14 +35,8 @@ public:
     }
     // The kernel requires BPF_F_NO_PREALLOC for tries; it is added here.
     static LpmTrie create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
-        MapSpec spec;
-        spec.type = BPF_MAP_TYPE_LPM_TRIE;
-        spec.name = std::move(name);
-        spec.key_size = sizeof(Key);
-        spec.value_size = sizeof(V);
-        spec.max_entries = max_entries;
-        spec.flags = flags | BPF_F_NO_PREALLOC;
-        return LpmTrie(Map::create(spec));
+        return LpmTrie(Map::create(MapSpec::make(BPF_MAP_TYPE_LPM_TRIE, std::move(name), sizeof(Key), sizeof(V),
+                                                 max_entries, flags | BPF_F_NO_PREALLOC)));
     }
 
     static constexpr std::uint32_t max_prefixlen = 8 * sizeof(Data);

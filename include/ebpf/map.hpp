@@ -64,6 +64,19 @@ struct MapSpec {
     std::uint32_t btf_value_type_id = 0;
     std::uint32_t btf_vmlinux_value_type_id = 0;
 
+    // The fields every map has; the rest keep their defaults.
+    static MapSpec make(bpf_map_type type, std::string name, std::uint32_t key_size, std::uint32_t value_size,
+                        std::uint32_t max_entries, std::uint32_t flags = 0) {
+        MapSpec spec;
+        spec.type = type;
+        spec.name = std::move(name);
+        spec.key_size = key_size;
+        spec.value_size = value_size;
+        spec.max_entries = max_entries;
+        spec.flags = flags;
+        return spec;
+    }
+
     // Every field in which `info` differs from this spec, as "key_size: 4 != 8" (spec
     // first, map second); empty when compatible. Checks type, key size, value size,
     // max_entries and flags.

@@ -101,17 +101,6 @@ public:
 
 protected:
     explicit PerCpuOps(Map map) : Base(std::move(map)) {}
-
-    static MapSpec spec_for(bpf_map_type type, std::string name, std::uint32_t max_entries, std::uint32_t flags) {
-        MapSpec spec;
-        spec.type = type;
-        spec.name = std::move(name);
-        spec.key_size = sizeof(K);
-        spec.value_size = sizeof(V);
-        spec.max_entries = max_entries;
-        spec.flags = flags;
-        return spec;
-    }
 };
 
 // BPF_MAP_TYPE_PERCPU_HASH (and LRU_PERCPU_HASH).
@@ -124,8 +113,8 @@ public:
         detail::check_binding(this->info(), {Types...}, "PerCpuHashMap", sizeof(K), sizeof(V));
     }
     static BasicPerCpuHashMap create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
-        return BasicPerCpuHashMap(
-            Map::create(Base::spec_for(std::get<0>(std::tuple{Types...}), std::move(name), max_entries, flags)));
+        return BasicPerCpuHashMap(Map::create(MapSpec::make(std::get<0>(std::tuple{Types...}), std::move(name), sizeof(K),
+                                                            sizeof(V), max_entries, flags)));
     }
     bool erase(const K& key) { return this->map_.erase(&key); }
 };
@@ -146,7 +135,8 @@ public:
                               sizeof(V));
     }
     static PerCpuArray create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
-        return PerCpuArray(Map::create(Base::spec_for(BPF_MAP_TYPE_PERCPU_ARRAY, std::move(name), max_entries, flags)));
+        return PerCpuArray(Map::create(MapSpec::make(BPF_MAP_TYPE_PERCPU_ARRAY, std::move(name), sizeof(std::uint32_t),
+                                                     sizeof(V), max_entries, flags)));
     }
 
     std::uint32_t size() const noexcept { return this->info().max_entries; }

@@ -19,14 +19,7 @@ public:
         detail::check_binding(this->info(), {Type}, map_type_name(Type), 0, sizeof(V));
     }
     static ValueStore create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
-        MapSpec spec;
-        spec.type = Type;
-        spec.name = std::move(name);
-        spec.key_size = 0;
-        spec.value_size = sizeof(V);
-        spec.max_entries = max_entries;
-        spec.flags = flags;
-        return ValueStore(Map::create(spec));
+        return ValueStore(Map::create(MapSpec::make(Type, std::move(name), 0, sizeof(V), max_entries, flags)));
     }
 
     // Full: Error::map_full(), unless flags is UpdateFlags::exist, which drops the oldest
@@ -63,12 +56,7 @@ public:
     // `hashes`: hash functions per value (1–15; the kernel's default 5 when 0).
     static BloomFilter create(std::string name, std::uint32_t max_entries, std::uint32_t hashes = 0,
                               std::uint32_t flags = 0) {
-        MapSpec spec;
-        spec.type = BPF_MAP_TYPE_BLOOM_FILTER;
-        spec.name = std::move(name);
-        spec.value_size = sizeof(V);
-        spec.max_entries = max_entries;
-        spec.flags = flags;
+        MapSpec spec = MapSpec::make(BPF_MAP_TYPE_BLOOM_FILTER, std::move(name), 0, sizeof(V), max_entries, flags);
         spec.map_extra = hashes;
         return BloomFilter(Map::create(spec));
     }

@@ -20,13 +20,8 @@ public:
     }
     // `depth`: addresses kept per stack (the kernel's limit is 127 by default).
     static StackTraceMap create(std::string name, std::uint32_t max_entries, std::uint32_t depth = 127) {
-        MapSpec spec;
-        spec.type = BPF_MAP_TYPE_STACK_TRACE;
-        spec.name = std::move(name);
-        spec.key_size = sizeof(std::uint32_t);
-        spec.value_size = depth * sizeof(std::uint64_t);
-        spec.max_entries = max_entries;
-        return StackTraceMap(Map::create(spec));
+        return StackTraceMap(Map::create(MapSpec::make(BPF_MAP_TYPE_STACK_TRACE, std::move(name), sizeof(std::uint32_t),
+                                                       depth * sizeof(std::uint64_t), max_entries)));
     }
     std::uint32_t depth() const noexcept { return info().value_size / sizeof(std::uint64_t); }
 

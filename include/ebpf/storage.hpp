@@ -61,10 +61,6 @@ struct CgroupStorageKey {
 };
 static_assert(sizeof(CgroupStorageKey) == sizeof(bpf_cgroup_storage_key));
 
-namespace detail {
-MapSpec cgroup_storage_spec(bpf_map_type type, std::string name, std::uint32_t value_size, std::uint32_t flags);
-}  // namespace detail
-
 // Shared and per-CPU cgroup storage: the value type is V, or PerCpu<V> when per-CPU.
 template <MapData V, bpf_map_type Type>
 class BasicCgroupStorage : public TypedHandle<BasicCgroupStorage<V, Type>> {
@@ -79,7 +75,9 @@ public:
     }
     // Entries appear only when a program using the map is attached to a cgroup.
     static BasicCgroupStorage create(std::string name, std::uint32_t flags = 0) {
-        return BasicCgroupStorage(Map::create(detail::cgroup_storage_spec(Type, std::move(name), sizeof(V), flags)));
+        // max_entries 0: one entry per attached cgroup, made by the kernel.
+        return BasicCgroupStorage(
+            Map::create(MapSpec::make(Type, std::move(name), sizeof(CgroupStorageKey), sizeof(V), 0, flags)));
     }
     std::optional<value_type> lookup(std::uint64_t cgroup_id, bpf_attach_type attach_type) const {
         CgroupStorageKey key{cgroup_id, static_cast<std::uint32_t>(attach_type), 0};

@@ -22,13 +22,7 @@ void write_fd_slot(Map& map, const void* key, int fd, UpdateFlags flags) {
 
 MapSpec fd_map_spec(bpf_map_type type, std::string name, std::uint32_t key_size, std::uint32_t value_size,
                     std::uint32_t max_entries, std::uint32_t flags, int inner_map_fd) {
-    MapSpec spec;
-    spec.type = type;
-    spec.name = std::move(name);
-    spec.key_size = key_size;
-    spec.value_size = value_size;
-    spec.max_entries = max_entries;
-    spec.flags = flags;
+    MapSpec spec = MapSpec::make(type, std::move(name), key_size, value_size, max_entries, flags);
     spec.inner_map_fd = inner_map_fd;
     return spec;
 }
@@ -46,11 +40,6 @@ void check_redirect_binding(const MapInfo& info, bpf_map_type type, std::size_t 
     if (info.value_size != 4 && info.value_size != full_value)
         throw Error("map '" + info.name + "': " + map_type_name(type) + " values must be 4 or " +
                     std::to_string(full_value) + " bytes, not " + std::to_string(info.value_size));
-}
-
-MapSpec redirect_spec(bpf_map_type type, std::string name, std::uint32_t key_size, std::uint32_t value_size,
-                      std::uint32_t max_entries, std::uint32_t flags) {
-    return fd_map_spec(type, std::move(name), key_size, value_size, max_entries, flags);
 }
 
 }  // namespace ebpf::detail

@@ -21,28 +21,12 @@ Map create_local_storage(bpf_map_type type, const std::string& name, std::uint32
         throw Error("map '" + name + "': building BTF for the value failed");
     if (int err = btf__load_into_kernel(types.get()); err) throw_error(err, "map '" + name + "': load BTF");
 
-    MapSpec spec;
-    spec.type = type;
-    spec.name = name;
-    spec.key_size = sizeof(int);
-    spec.value_size = value_size;
-    spec.max_entries = 0;  // local storage grows with its owners
-    spec.flags = flags | BPF_F_NO_PREALLOC;
+    // max_entries 0: local storage grows with its owners.
+    MapSpec spec = MapSpec::make(type, name, sizeof(int), value_size, 0, flags | BPF_F_NO_PREALLOC);
     spec.btf_fd = btf__fd(types.get());
     spec.btf_key_type_id = static_cast<std::uint32_t>(int_id);
     spec.btf_value_type_id = static_cast<std::uint32_t>(struct_id);
     return Map::create(spec);  // the map holds its own reference to the BTF
-}
-
-MapSpec cgroup_storage_spec(bpf_map_type type, std::string name, std::uint32_t value_size, std::uint32_t flags) {
-    MapSpec spec;
-    spec.type = type;
-    spec.name = std::move(name);
-    spec.key_size = sizeof(CgroupStorageKey);
-    spec.value_size = value_size;
-    spec.max_entries = 0;  // one entry per attached cgroup, made by the kernel
-    spec.flags = flags;
-    return spec;
 }
 
 }  // namespace ebpf::detail
