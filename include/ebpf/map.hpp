@@ -81,6 +81,9 @@ struct MapSpec {
     // first, map second); empty when compatible. Checks type, key size, value size,
     // max_entries and flags.
     std::vector<std::string> incompatibilities(const MapInfo& info) const;
+    // The same, joined for a message ("key_size: 4 != 8, max_entries: 10 != 20"); empty
+    // when compatible.
+    std::string incompatibilities_text(const MapInfo& info) const;
 };
 
 // BPF_ANY / BPF_NOEXIST / BPF_EXIST, optionally with BPF_F_LOCK.

@@ -118,6 +118,12 @@ std::vector<std::string> MapSpec::incompatibilities(const MapInfo& info) const {
     return out;
 }
 
+std::string MapSpec::incompatibilities_text(const MapInfo& info) const {
+    std::string text;
+    for (const auto& d : incompatibilities(info)) text += (text.empty() ? "" : ", ") + d;
+    return text;
+}
+
 MapInfo map_info(int fd) {
     bpf_map_info raw{};
     std::uint32_t len = sizeof(raw);
@@ -175,12 +181,8 @@ Map Map::open_pinned(const std::string& path) {
 
 Map Map::open_pinned(const std::string& path, const MapSpec& expected) {
     Map map = open_pinned(path);
-    auto diffs = expected.incompatibilities(map.info());
-    if (!diffs.empty()) {
-        std::string text;
-        for (const auto& d : diffs) text += (text.empty() ? "" : ", ") + d;
-        throw Error("pinned map '" + path + "' does not match (expected != pinned): " + text);
-    }
+    if (auto diffs = expected.incompatibilities_text(map.info()); !diffs.empty())
+        throw Error("pinned map '" + path + "' does not match (expected != pinned): " + diffs);
     return map;
 }
 

@@ -87,13 +87,9 @@ void Object::reuse_pinned_maps(const std::string& dir) {
         if (::access(path.c_str(), F_OK) != 0) continue;
         MapSpec spec = spec_of(map);
         Map pinned = Map::open_pinned(path);
-        auto diffs = spec.incompatibilities(pinned.info());
-        if (!diffs.empty()) {
-            std::string text;
-            for (const auto& d : diffs) text += (text.empty() ? "" : ", ") + d;
+        if (auto diffs = spec.incompatibilities_text(pinned.info()); !diffs.empty())
             throw Error("object '" + name() + "': map '" + spec.name + "' cannot reuse the pin at " + path +
-                        " (object != pinned): " + text);
-        }
+                        " (object != pinned): " + diffs);
         if (int ret = bpf_map__reuse_fd(map, pinned.fd()); ret)
             throw_error(error_of(ret), "object '" + name() + "': map '" + spec.name + "': reuse " + path);
     }
