@@ -32,6 +32,10 @@ private:
     std::string message_;
 };
 
+// The errno of a failed libbpf call: libbpf returns -errno (its 1.0 mode); a call that
+// returned no code falls back to errno, and to EINVAL when errno is not set either.
+int libbpf_errno(int ret) noexcept;
+
 // Throws Error(errno_value, context). libbpf returns negative errno values: pass either sign.
 [[noreturn]] void throw_error(int errno_value, const std::string& context);
 

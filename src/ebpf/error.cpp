@@ -24,6 +24,8 @@ Error Error::with_message(int errno_value, const std::string& message) {
     return e;
 }
 
+int libbpf_errno(int ret) noexcept { return ret < 0 ? -ret : (errno ? errno : EINVAL); }
+
 void throw_error(int errno_value, const std::string& context) { throw Error(errno_value, context); }
 
 }  // namespace ebpf

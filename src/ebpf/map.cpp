@@ -60,9 +60,6 @@ constexpr std::array kTypeNames{
     TypeName{BPF_MAP_TYPE_USER_RINGBUF, "user_ringbuf"},
 };
 
-// libbpf's low-level calls return -errno (libbpf 1.0 mode) and also set errno.
-int error_of(int ret) { return ret < 0 ? -ret : errno; }
-
 // Size of the opaque batch cursor: hash maps use a u32 bucket index, arrays a key.
 std::size_t batch_cursor_size(const MapInfo& info) {
     return std::max<std::size_t>(info.key_size, sizeof(std::uint64_t));
@@ -127,7 +124,7 @@ std::string MapSpec::incompatibilities_text(const MapInfo& info) const {
 MapInfo map_info(int fd) {
     bpf_map_info raw{};
     std::uint32_t len = sizeof(raw);
-    if (int ret = bpf_obj_get_info_by_fd(fd, &raw, &len); ret) throw_error(error_of(ret), "map fd " + std::to_string(fd) + ": get info");
+    if (int ret = bpf_obj_get_info_by_fd(fd, &raw, &len); ret) throw_error(libbpf_errno(ret), "map fd " + std::to_string(fd) + ": get info");
     MapInfo info;
     info.id = raw.id;
     info.name = raw.name;
@@ -161,7 +158,7 @@ std::string Map::describe() const { return "map '" + info_.name + "'"; }
 Map Map::open_by_id(std::uint32_t id) {
     int fd = bpf_map_get_fd_by_id(id);
     if (fd < 0) {
-        int err = error_of(fd);
+        int err = libbpf_errno(fd);
         throw_error(err, err == ENOENT ? "map id " + std::to_string(id) + ": no such map" : "map id " + std::to_string(id) + ": open");
     }
     return Map(Fd(fd));
@@ -169,7 +166,7 @@ Map Map::open_by_id(std::uint32_t id) {
 
 Map Map::open_pinned(const std::string& path) {
     int fd = bpf_obj_get(path.c_str());
-    if (fd < 0) throw_error(error_of(fd), "pinned map '" + path + "': open");
+    if (fd < 0) throw_error(libbpf_errno(fd), "pinned map '" + path + "': open");
     Fd owned(fd);
     // bpf_obj_get also opens pinned programs and links: make sure this is a map.
     bpf_map_info raw{};
@@ -224,7 +221,7 @@ Map Map::create(const MapSpec& spec) {
     const char* name = spec.name.empty() ? nullptr : spec.name.c_str();
     int fd = bpf_map_create(spec.type, name, spec.key_size, spec.value_size, spec.max_entries, &opts);
     if (fd < 0)
-        throw_error(error_of(fd), "map '" + spec.name + "': create " + map_type_name(spec.type) + " (key " +
+        throw_error(libbpf_errno(fd), "map '" + spec.name + "': create " + map_type_name(spec.type) + " (key " +
                                       std::to_string(spec.key_size) + ", value " + std::to_string(spec.value_size) +
                                       ", entries " + std::to_string(spec.max_entries) + ")");
     return Map(Fd(fd));
@@ -236,14 +233,14 @@ std::vector<MapInfo> Map::list() {
     for (;;) {
         int ret = bpf_map_get_next_id(id, &id);
         if (ret) {
-            int err = error_of(ret);
+            int err = libbpf_errno(ret);
             if (err == ENOENT) break;
             throw_error(err, "list maps: get next id");
         }
         int fd = bpf_map_get_fd_by_id(id);
         if (fd < 0) {
-            if (error_of(fd) == ENOENT) continue;  // freed while we listed
-            throw_error(error_of(fd), "list maps: open map id " + std::to_string(id));
+            if (libbpf_errno(fd) == ENOENT) continue;  // freed while we listed
+            throw_error(libbpf_errno(fd), "list maps: open map id " + std::to_string(id));
         }
         Fd owned(fd);
         out.push_back(map_info(owned.get()));
@@ -252,17 +249,17 @@ std::vector<MapInfo> Map::list() {
 }
 
 bool Map::lookup_failed(int ret) const {
-    int err = error_of(ret);
+    int err = libbpf_errno(ret);
     if (err == ENOENT) return false;
     throw_error(err, describe() + ": lookup");
 }
 
-void Map::update_failed(int ret) const { throw_error(error_of(ret), describe() + ": update"); }
+void Map::update_failed(int ret) const { throw_error(libbpf_errno(ret), describe() + ": update"); }
 
 bool Map::erase(const void* key) {
     int ret = bpf_map_delete_elem(fd(), key);
     if (ret == 0) return true;
-    int err = error_of(ret);
+    int err = libbpf_errno(ret);
     if (err == ENOENT) return false;
     throw_error(err, describe() + ": delete");
 }
@@ -270,7 +267,7 @@ bool Map::erase(const void* key) {
 bool Map::next_key(const void* key, void* next) const {
     int ret = bpf_map_get_next_key(fd(), key, next);
     if (ret == 0) return true;
-    int err = error_of(ret);
+    int err = libbpf_errno(ret);
     if (err == ENOENT) return false;
     throw_error(err, describe() + ": get next key");
 }
@@ -278,19 +275,19 @@ bool Map::next_key(const void* key, void* next) const {
 bool Map::lookup_and_delete(const void* key, void* value) {
     int ret = bpf_map_lookup_and_delete_elem(fd(), key, value);
     if (ret == 0) return true;
-    int err = error_of(ret);
+    int err = libbpf_errno(ret);
     if (err == ENOENT) return false;
     throw_error(err, describe() + ": lookup and delete");
 }
 
 void Map::push(const void* value, UpdateFlags flags) {
     int ret = bpf_map_update_elem(fd(), nullptr, value, static_cast<std::uint64_t>(flags));
-    if (ret) throw_error(error_of(ret), describe() + ": push");
+    if (ret) throw_error(libbpf_errno(ret), describe() + ": push");
 }
 
 void Map::pin(const std::string& path) const {
     int ret = bpf_obj_pin(fd(), path.c_str());
-    if (ret) throw_error(error_of(ret), describe() + ": pin at '" + path + "'");
+    if (ret) throw_error(libbpf_errno(ret), describe() + ": pin at '" + path + "'");
 }
 
 void Map::unpin(const std::string& path) {
@@ -302,7 +299,7 @@ void Map::unpin(const std::string& path) {
 
 void Map::freeze() {
     int ret = bpf_map_freeze(fd());
-    if (ret) throw_error(error_of(ret), describe() + ": freeze");
+    if (ret) throw_error(libbpf_errno(ret), describe() + ": freeze");
 }
 
 namespace {
@@ -349,7 +346,7 @@ std::optional<WalkResult> Map::batched(BatchCall call, const char* operation, co
         LIBBPF_OPTS(bpf_map_batch_opts, opts);
         int ret = call(fd(), first ? nullptr : in_cursor.data(), out_cursor.data(), keys.data(), values.data(), &count,
                        &opts);
-        int err = ret ? error_of(ret) : 0;
+        int err = ret ? libbpf_errno(ret) : 0;
         if (err && err != ENOENT && err != ENOSPC) {
             if (first && batch_unsupported(err)) return std::nullopt;
             throw_error(err, describe() + ": " + operation);
@@ -432,7 +429,7 @@ std::size_t Map::update_batch(const void* keys, const void* values, std::size_t 
     auto count = static_cast<std::uint32_t>(n);
     LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = static_cast<std::uint64_t>(flags));
     int ret = bpf_map_update_batch(fd(), keys, values, &count, &opts);
-    if (ret) throw_error(error_of(ret), describe() + ": update batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)");
+    if (ret) throw_error(libbpf_errno(ret), describe() + ": update batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)");
     return count;
 }
 
@@ -440,7 +437,7 @@ std::size_t Map::erase_batch(const void* keys, std::size_t n) {
     auto count = static_cast<std::uint32_t>(n);
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
     int ret = bpf_map_delete_batch(fd(), keys, &count, &opts);
-    if (ret) throw_error(error_of(ret), describe() + ": delete batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)");
+    if (ret) throw_error(libbpf_errno(ret), describe() + ": delete batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)");
     return count;
 }
 

@@ -10,10 +10,6 @@
 
 namespace ebpf {
 
-namespace {
-int error_of(int ret) { return ret < 0 ? -ret : (errno ? errno : EINVAL); }
-}  // namespace
-
 void Link::reset() noexcept {
     if (link_) bpf_link__destroy(std::exchange(link_, nullptr));
 }
@@ -22,7 +18,7 @@ Link Link::attach(::bpf_program* program) {
     errno = 0;
     ::bpf_link* link = bpf_program__attach(program);
     if (!link) {
-        throw_error(error_of(-errno), std::string("program '") + bpf_program__name(program) + "': attach to " +
+        throw_error(libbpf_errno(-errno), std::string("program '") + bpf_program__name(program) + "': attach to " +
                                           bpf_program__section_name(program));
     }
     return Link(link);
@@ -32,7 +28,7 @@ std::uint64_t program_recursion_misses(const ::bpf_program* program) {
     bpf_prog_info info{};
     std::uint32_t len = sizeof(info);
     if (int ret = bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &len); ret)
-        throw_error(error_of(ret), std::string("program '") + bpf_program__name(program) + "': get info");
+        throw_error(libbpf_errno(ret), std::string("program '") + bpf_program__name(program) + "': get info");
     return info.recursion_misses;
 }
 
@@ -48,7 +44,7 @@ Object Object::open_file(const std::string& path) {
     }
     errno = 0;
     ::bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
-    if (!obj) throw_error(error_of(-errno), "object '" + path + "': open");
+    if (!obj) throw_error(libbpf_errno(-errno), "object '" + path + "': open");
     return Object(obj);
 }
 
@@ -56,7 +52,7 @@ Object Object::open_memory(std::span<const std::byte> bytes, const std::string& 
     LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str());
     errno = 0;
     ::bpf_object* obj = bpf_object__open_mem(bytes.data(), bytes.size(), &opts);
-    if (!obj) throw_error(error_of(-errno), "object '" + name + "': open");
+    if (!obj) throw_error(libbpf_errno(-errno), "object '" + name + "': open");
     return Object(obj);
 }
 
@@ -65,7 +61,7 @@ Object::~Object() = default;
 std::string Object::name() const { return bpf_object__name(obj_.get()); }
 
 void Object::load() {
-    if (int ret = bpf_object__load(obj_.get()); ret) throw_error(error_of(ret), "object '" + name() + "': load");
+    if (int ret = bpf_object__load(obj_.get()); ret) throw_error(libbpf_errno(ret), "object '" + name() + "': load");
 }
 
 MapSpec spec_of(const ::bpf_map* map) {
@@ -91,7 +87,7 @@ void Object::reuse_pinned_maps(const std::string& dir) {
             throw Error("object '" + name() + "': map '" + spec.name + "' cannot reuse the pin at " + path +
                         " (object != pinned): " + diffs);
         if (int ret = bpf_map__reuse_fd(map, pinned.fd()); ret)
-            throw_error(error_of(ret), "object '" + name() + "': map '" + spec.name + "': reuse " + path);
+            throw_error(libbpf_errno(ret), "object '" + name() + "': map '" + spec.name + "': reuse " + path);
     }
 }
 
@@ -101,7 +97,7 @@ void Object::pin_maps(const std::string& dir) {
         std::string path = dir + "/" + bpf_map__name(map);
         if (::access(path.c_str(), F_OK) == 0) continue;
         if (int ret = bpf_map__pin(map, path.c_str()); ret)
-            throw_error(error_of(ret), "object '" + name() + "': map '" + bpf_map__name(map) + "': pin at " + path);
+            throw_error(libbpf_errno(ret), "object '" + name() + "': map '" + bpf_map__name(map) + "': pin at " + path);
     }
 }
 

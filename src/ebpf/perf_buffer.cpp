@@ -245,7 +245,7 @@ void PerfBufferReader::State::open(const Map& map, std::size_t pages_per_cpu) {
     errno = 0;
     // No event callback: libbpf never reads these rings.
     ::perf_buffer* pb = perf_buffer__new_raw(map.fd(), pages_per_cpu, &attr, nullptr, nullptr, &opts);
-    if (!pb) throw_error(errno ? errno : EINVAL, map.describe() + ": open perf buffer");
+    if (!pb) throw_error(libbpf_errno(0), map.describe() + ": open perf buffer");
     buffer.reset(pb);
 
     epoll = perf_buffer__epoll_fd(pb);

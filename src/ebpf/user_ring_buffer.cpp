@@ -10,7 +10,7 @@ UserRingBufferWriter::UserRingBufferWriter(const Map& map) : name_(map.name()) {
                     map_type_name(map.type()));
     errno = 0;
     ring_.reset(user_ring_buffer__new(map.fd(), nullptr));
-    if (!ring_) throw_error(errno ? errno : EINVAL, "map '" + name_ + "': open user ring buffer");
+    if (!ring_) throw_error(libbpf_errno(0), "map '" + name_ + "': open user ring buffer");
 }
 
 void UserRingBufferWriter::write(std::span<const std::byte> record) {
