@@ -12,6 +12,7 @@
 #include <ostream>
 #include <vector>
 
+#include "ebpf/error.hpp"
 #include "ebpf/system.hpp"
 
 namespace ebpf_tool {
@@ -22,20 +23,36 @@ sigset_t stop_set() {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    // The terminal went away: stop as for SIGTERM (the final print may then fail, but
+    // everything is still detached).
+    sigaddset(&set, SIGHUP);
+    // Blocked, a write to a closed pipe fails with EPIPE instead of killing the process
+    // mid-print, and the pending SIGPIPE ends the next wait like SIGTERM would.
+    sigaddset(&set, SIGPIPE);
     return set;
 }
 }  // namespace
 
 StopSignals::StopSignals() {
     sigset_t set = stop_set();
-    sigprocmask(SIG_BLOCK, &set, nullptr);
+    sigprocmask(SIG_BLOCK, &set, &previous_mask_);
     fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd_ < 0) {
+        const int error = errno;
+        sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
+        ebpf::throw_error(error, "signalfd");
+    }
 }
 
 StopSignals::~StopSignals() {
-    if (fd_ >= 0) close(fd_);
-    sigset_t set = stop_set();
-    sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    // The command has stopped and detached by now. A stop signal that came after its last
+    // wait (a second Ctrl-C, or the SIGPIPE of a final print into a closed pipe) is taken
+    // here: unblocked, it would kill the process on its way to exit 0.
+    signalfd_siginfo info{};
+    while (read(fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+    }
+    close(fd_);
+    sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
 }
 
 bool StopSignals::wait(std::chrono::nanoseconds timeout) {

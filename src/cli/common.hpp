@@ -2,6 +2,8 @@
 // signal-driven interval loop, and small output helpers.
 #pragma once
 
+#include <signal.h>
+
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
@@ -25,8 +27,12 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// SIGINT and SIGTERM are blocked for the whole process and taken synchronously, so a
-// signal can only end a wait: it never interrupts a map read or leaves a print half done.
+// The stop signals — SIGINT, SIGTERM, SIGHUP and SIGPIPE — are blocked for the whole
+// process and taken synchronously, so a signal can only end a wait: it never interrupts
+// a map read or leaves a print half done, and every command ends the same way for each
+// of them (final output, everything detached, exit 0). A write to a closed pipe fails
+// with EPIPE and then ends the command at its next wait. Make one before loading or
+// attaching anything, so no stop signal can kill the process with something attached.
 class StopSignals {
 public:
     StopSignals();
@@ -44,6 +50,7 @@ public:
 private:
     bool stopped_ = false;
     int fd_ = -1;
+    sigset_t previous_mask_{};
 };
 
 // Ticks every `interval` until `duration` (if any) has passed or a stop signal came.
