@@ -80,6 +80,11 @@ bool Process::wait_for_stderr(const std::string& text, std::chrono::milliseconds
 
 void Process::signal(int sig) { kill(pid_, sig); }
 
+void Process::close_stdout() {
+    if (out_fd_ >= 0) close(out_fd_);
+    out_fd_ = -1;
+}
+
 Result Process::finish(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     bool killed = false;

@@ -29,6 +29,9 @@ public:
     // Reads output until stderr contains `text`; false on timeout or exit.
     bool wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(20));
     void signal(int sig);
+    // Closes the test's end of the process's stdout: its next write fails (EPIPE, SIGPIPE),
+    // as when the reader of a pipeline (`| head`) has gone.
+    void close_stdout();
     // Reads everything until exit; kills the process after `timeout`.
     Result finish(std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
