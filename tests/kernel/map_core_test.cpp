@@ -16,6 +16,7 @@
 #include "kernel.hpp"
 #include "maps_test.skel.h"
 #include "process.hpp"
+#include "unique.hpp"
 
 EBPF_SKELETON(maps_test_bpf);
 
@@ -40,16 +41,18 @@ private:
 TEST(Map, OpensByIdNameAndPin) {
     REQUIRE_KERNEL();
     PinDir dir;
-    auto m = Counts::create("t_core_open", 4);
+    // Names are global: another test run may have a map of the same name open meanwhile.
+    const std::string name = test::unique_name("t_open_");
+    auto m = Counts::create(name, 4);
     m.update(1, 11);
     auto by_id = ebpf::Map::open_by_id(m.info().id);
-    EXPECT_EQ(by_id.info().name, "t_core_open");
+    EXPECT_EQ(by_id.info().name, name);
     EXPECT_EQ(by_id.info().type, BPF_MAP_TYPE_HASH);
     EXPECT_EQ(by_id.info().type_name(), "hash");
     EXPECT_EQ(by_id.info().key_size, 4u);
     EXPECT_EQ(by_id.info().value_size, 8u);
     EXPECT_EQ(by_id.info().max_entries, 4u);
-    EXPECT_EQ(Counts::open_by_name("t_core_open").lookup(1), 11u);
+    EXPECT_EQ(Counts::open_by_name(name).lookup(1), 11u);
     bool listed = false;
     for (const auto& info : ebpf::Map::list()) listed = listed || info.id == m.info().id;
     EXPECT_TRUE(listed);
@@ -73,9 +76,10 @@ TEST(Map, OpenFailuresSayWhy) {
     } catch (const ebpf::Error& e) {
         EXPECT_TRUE(e.key_not_found()) << e.what();
     }
-    auto a = Counts::create("t_twice", 1), b = Counts::create("t_twice", 1);
+    const std::string twice = test::unique_name("t_twice_");
+    auto a = Counts::create(twice, 1), b = Counts::create(twice, 1);
     try {
-        ebpf::Map::open_by_name("t_twice");
+        ebpf::Map::open_by_name(twice);
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_NE(std::string(e.what()).find("is ambiguous"), std::string::npos) << e.what();

@@ -13,6 +13,7 @@
 
 #include "kernel.hpp"
 #include "netns.hpp"
+#include "owned.hpp"
 #include "process.hpp"
 #include "unique.hpp"
 
@@ -45,15 +46,38 @@ nlohmann::json last_json(const std::string& out) {
     return nlohmann::json::parse(all.back());
 }
 
+// True once the last complete line of `out` shows `n` packets in both slots (XDP, tc) of
+// net_count's udp_discard_packets.
+bool both_slots_counted(const std::string& out, int n) {
+    const auto end = out.rfind('\n');
+    if (end == std::string::npos) return false;
+    try {
+        const auto entries = map_named(last_json(out.substr(0, end + 1)), "udp_discard_packets").at("entries");
+        return entries.size() == 2 && entries[0].at("formatted").at("value") == n &&
+               entries[1].at("formatted").at("value") == n;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+// Every program, map and link the tool held is gone. Only its own: other test runs load
+// and free objects meanwhile, so a diff of the kernel's global id sets would flake.
+void expect_own_objects_gone(const test::BpfIds& held) {
+    EXPECT_FALSE(held.programs.empty()) << "never saw the tool's programs";
+    const auto left = test::still_in_kernel(held);
+    EXPECT_TRUE(left.empty()) << "left in the kernel: " << test::describe(left);
+}
+
 TEST(RunCommand, SeedsCounterCountsExactlyPerUser) {
     REQUIRE_KERNEL();
     const unsigned uid = test::test_uid(0);
-    auto before = test::loaded_program_ids();
     test::Process tool({test::tool_path(), "run", object("counter"), "--json", "--interval", "0.2"});
+    test::BpfObjectWatch watch(tool.pid());
     ASSERT_TRUE(tool.wait_for_stderr(kReady)) << "no start";
     ASSERT_TRUE(test::exec_as(uid, 7));
     tool.signal(SIGINT);
     auto result = tool.finish();
+    watch.stop();
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_NE(result.err.find("attached count_execs to tracepoint/syscalls/sys_enter_execve"), std::string::npos)
         << result.err;
@@ -68,7 +92,7 @@ TEST(RunCommand, SeedsCounterCountsExactlyPerUser) {
         }
     }
     EXPECT_EQ(found, 1) << counts.dump();
-    EXPECT_TRUE(test::programs_left_beyond(before).empty()) << "a program stayed loaded";
+    expect_own_objects_gone(watch.seen());
 }
 
 TEST(RunCommand, TextOutputShowsEachMapWithTypedEntries) {
@@ -92,7 +116,10 @@ TEST(RunCommand, XdpAndTcProgramsCountPacketsOnAnInterface) {
                         "--interval", "0.2"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady)) << "no start";
     ASSERT_TRUE(net.send_udp_from_peer(n, 9));
-    usleep(200'000);
+    // The receiving side counts them in its own time: wait until a print shows them all.
+    EXPECT_TRUE(tool.wait_for_stdout([&](const std::string& out) { return both_slots_counted(out, n); },
+                                     std::chrono::seconds(10)))
+        << "the packets were not all counted";
     tool.signal(SIGINT);
     auto result = tool.finish();
     ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -109,13 +136,17 @@ TEST(RunCommand, XdpAndTcProgramsCountPacketsOnAnInterface) {
 
 TEST(RunCommand, XdpWithoutAnInterfaceFailsCleanly) {
     REQUIRE_KERNEL();
-    auto before = test::loaded_program_ids();
-    auto result = test::run({test::tool_path(), "run", object("net_count"), "--duration", "1"});
+    test::Process tool({test::tool_path(), "run", object("net_count"), "--duration", "1"});
+    test::BpfObjectWatch watch(tool.pid());
+    auto result = tool.finish();
+    watch.stop();
     EXPECT_EQ(result.exit_code, 1);
     EXPECT_NE(result.err.find("program 'xdp_count' (SEC(\"xdp\")) needs a network interface (--iface)"),
               std::string::npos)
         << result.err;
-    EXPECT_TRUE(test::programs_left_beyond(before).empty()) << "a program stayed loaded";
+    // What the watch saw of it before it failed (it may see nothing: the failure is quick).
+    const auto left = test::still_in_kernel(watch.seen());
+    EXPECT_TRUE(left.empty()) << "left in the kernel: " << test::describe(left);
 }
 
 TEST(RunCommand, PinKeepsMapsAndTheNextRunReusesThem) {
@@ -170,9 +201,16 @@ TEST(RunCommand, UprobeOnAFunctionOfABinaryCountsExactly) {
     tool.signal(SIGINT);
     auto result = tool.finish();
     ASSERT_EQ(result.exit_code, 0) << result.err;
-    auto calls = map_named(last_json(result.out), "getppid_calls").at("entries");
-    ASSERT_EQ(calls.size(), 1u);
-    EXPECT_EQ(calls[0].at("formatted").at("value"), n);
+    // Counted per process: only the child's entry is this test's.
+    int found = 0;
+    const auto doc = last_json(result.out);
+    for (const auto& e : map_named(doc, "getppid_calls").at("entries")) {
+        if (e.at("formatted").at("key") == child) {
+            EXPECT_EQ(e.at("formatted").at("value"), n) << e.dump();
+            ++found;
+        }
+    }
+    EXPECT_EQ(found, 1) << "child " << child << ": " << result.out;
 }
 
 TEST(RunCommand, UprobeWithoutABinaryFailsCleanly) {

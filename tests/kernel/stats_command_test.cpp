@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "ebpf/syscalls.hpp"
 #include "kernel.hpp"
+#include "owned.hpp"
 #include "process.hpp"
 
 namespace {
@@ -131,8 +133,10 @@ TEST(StatsCommand, IdleProcessReportsNoData) {
 
 TEST(StatsCommand, IntervalModePrintsOneObjectPerInterval) {
     REQUIRE_KERNEL();
-    auto programs_before = test::loaded_program_ids();
-    auto result = test::run({test::tool_path(), "stats", "--duration", "1", "--interval", "0.25", "--json"});
+    test::Process tool({test::tool_path(), "stats", "--duration", "1", "--interval", "0.25", "--json"});
+    test::BpfObjectWatch watch(tool.pid());
+    auto result = tool.finish();
+    watch.stop();
     ASSERT_EQ(result.exit_code, 0) << result.err;
     auto out = test::lines(result.out);
     ASSERT_EQ(out.size(), 4u) << result.out;
@@ -142,7 +146,11 @@ TEST(StatsCommand, IntervalModePrintsOneObjectPerInterval) {
         EXPECT_NEAR(doc.at("duration").get<double>(), 0.25, 0.1);
         EXPECT_TRUE(doc.at("syscalls").is_array());
     }
-    EXPECT_TRUE(test::programs_left_beyond(programs_before).empty()) << "a program stayed loaded";
+    // Only the tool's own objects: other test runs load programs meanwhile.
+    const auto held = watch.seen();
+    EXPECT_FALSE(held.programs.empty()) << "never saw the tool's program";
+    const auto left = test::still_in_kernel(held);
+    EXPECT_TRUE(left.empty()) << "left in the kernel: " << test::describe(left);
 }
 
 TEST(StatsCommand, WithoutPrivilegesFailsWithOneLine) {
@@ -162,7 +170,10 @@ TEST(StatsCommand, IntervalWithoutDurationRunsUntilSigint) {
     REQUIRE_KERNEL();
     test::Process tool({test::tool_path(), "stats", "--interval", "0.2", "--json"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past the 2 s default duration
+    // 12 intervals of 0.2 s: past the 2 s that stats runs for without --interval.
+    EXPECT_TRUE(tool.wait_for_stdout([](const std::string& out) { return std::count(out.begin(), out.end(), '\n') >= 12; },
+                                     std::chrono::seconds(20)))
+        << "stopped before 12 intervals";
     tool.signal(SIGINT);
     auto result = tool.finish();
     ASSERT_EQ(result.exit_code, 0) << result.err;

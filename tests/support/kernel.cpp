@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,10 +46,25 @@ std::set<std::uint32_t> maps_left_beyond(const std::set<std::uint32_t>& before, 
 
 std::string tool_path() { return EBPF_TOOL_PATH; }
 
-bool exec_as(unsigned uid, int n, bool use_execveat) {
+int first_usable_cpu() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+            if (CPU_ISSET(cpu, &set)) return cpu;
+    return 0;
+}
+
+bool exec_as(unsigned uid, int n, bool use_execveat, int cpu) {
     pid_t child = fork();
     if (child < 0) return false;
     if (child == 0) {
+        if (cpu >= 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(cpu, &set);
+            if (sched_setaffinity(0, sizeof(set), &set)) _exit(99);
+        }
         if (setgroups(0, nullptr) || setgid(uid) || setuid(uid)) _exit(100);
         for (int i = 0; i < n; ++i) {
             pid_t p = fork();

@@ -33,8 +33,13 @@ std::set<std::uint32_t> maps_left_beyond(const std::set<std::uint32_t>& before,
 
 // Forks a child that becomes `uid` (and gid) and runs `/bin/true ebpf-test <i>` for i in
 // [0, n), one after another: exactly n execs by that UID (through execveat(2) when
-// `use_execveat`). False if anything failed.
-bool exec_as(unsigned uid, int n, bool use_execveat = false);
+// `use_execveat`). With `cpu` >= 0 the child and its execs run on that CPU only — a perf
+// buffer keeps order per CPU, so that is how a test may expect them in order. False if
+// anything failed.
+bool exec_as(unsigned uid, int n, bool use_execveat = false, int cpu = -1);
+
+// The first CPU this process may run on.
+int first_usable_cpu();
 
 // Path of the ebpf-tool binary under test.
 std::string tool_path();

@@ -78,6 +78,17 @@ bool Process::wait_for_stderr(const std::string& text, std::chrono::milliseconds
     return true;
 }
 
+bool Process::wait_for_stdout(const std::function<bool(const std::string&)>& done,
+                              std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done(out_)) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        if (!pump(std::min(left, std::chrono::milliseconds(100)))) return false;
+    }
+    return true;
+}
+
 void Process::signal(int sig) { kill(pid_, sig); }
 
 void Process::close_stdout() {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ public:
     pid_t pid() const { return pid_; }
     // Reads output until stderr contains `text`; false on timeout or exit.
     bool wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+    // Reads output until `done(stdout so far)` is true; false on timeout or exit.
+    bool wait_for_stdout(const std::function<bool(const std::string&)>& done,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(20));
     void signal(int sig);
     // Closes the test's end of the process's stdout: its next write fails (EPIPE, SIGPIPE),
     // as when the reader of a pipeline (`| head`) has gone.
