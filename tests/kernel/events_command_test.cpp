@@ -104,6 +104,7 @@ TEST_P(EventsCommand, StopsAfterCountAndLeavesNothingLoaded) {
         {test::tool_path(), "events", "--transport", GetParam(), "--uid", std::to_string(uid), "--count", "5"});
     test::BpfObjectWatch watch(tool.pid());
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
+    watch.sample();  // ready: it holds its objects now
     ASSERT_TRUE(test::exec_as(uid, 8, false, cpu_for_ordered_execs()));
     auto result = tool.finish(std::chrono::seconds(20));
     watch.stop();

@@ -119,8 +119,10 @@ void expect_own_objects_gone(const test::BpfIds& held) {
 
 TEST(ExecsCommand, StopsAfterCountIntervalsAndCleansUp) {
     REQUIRE_KERNEL();
-    test::Process tool({test::tool_path(), "execs", "--json", "--interval", "0.1", "--count", "3"});
+    test::Process tool({test::tool_path(), "execs", "--json", "--interval", "0.3", "--count", "3"});
     test::BpfObjectWatch watch(tool.pid());
+    ASSERT_TRUE(tool.wait_for_stderr(kReady));
+    watch.sample();  // ready: it holds its objects now
     auto result = tool.finish();
     watch.stop();
     ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -135,7 +137,7 @@ TEST(ExecsCommand, SigintLeavesNothingInTheKernel) {
     test::Process tool({test::tool_path(), "execs"});
     test::BpfObjectWatch watch(tool.pid());
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
-    EXPECT_FALSE(test::bpf_ids_of(tool.pid()).programs.empty()) << "the tool attached nothing";
+    EXPECT_FALSE(watch.sample().programs.empty()) << "the tool attached nothing";
     tool.signal(SIGINT);
     auto result = tool.finish();
     watch.stop();

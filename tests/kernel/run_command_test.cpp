@@ -74,6 +74,7 @@ TEST(RunCommand, SeedsCounterCountsExactlyPerUser) {
     test::Process tool({test::tool_path(), "run", object("counter"), "--json", "--interval", "0.2"});
     test::BpfObjectWatch watch(tool.pid());
     ASSERT_TRUE(tool.wait_for_stderr(kReady)) << "no start";
+    watch.sample();  // ready: it holds its objects now
     ASSERT_TRUE(test::exec_as(uid, 7));
     tool.signal(SIGINT);
     auto result = tool.finish();

@@ -168,6 +168,7 @@ TEST_P(SignalMatrix, LeavesNothingOfItsOwnInTheKernel) {
         ASSERT_TRUE(watch.wait_for_program()) << "the command never loaded a program";
     } else {
         ASSERT_TRUE(tool.wait_for_stderr(kReady)) << "no start";
+        ASSERT_FALSE(watch.sample().programs.empty()) << "ready, but holding no program";
         make_activity(row, env);
         if (net) expect_attached(row, test::attachments_of(net->host_interface()));
     }
@@ -213,6 +214,7 @@ TEST_P(ClosedStdout, StopsCleanlyAndLeavesNothing) {
     test::Process tool(row.argv(env));
     test::BpfObjectWatch watch(tool.pid());
     ASSERT_TRUE(tool.wait_for_stderr(kReady)) << "no start";
+    ASSERT_FALSE(watch.sample().programs.empty()) << "ready, but holding no program";
     tool.close_stdout();
     // Something to print: the interval commands print every 0.2 s anyway; events prints
     // each exec of its UID.

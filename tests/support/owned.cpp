@@ -123,6 +123,13 @@ void BpfObjectWatch::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
+BpfIds BpfObjectWatch::sample() {
+    auto now = bpf_ids_of(pid_);
+    std::lock_guard lock(mutex_);
+    seen_.merge(now);
+    return now;
+}
+
 BpfIds BpfObjectWatch::seen() const {
     std::lock_guard lock(mutex_);
     return seen_;

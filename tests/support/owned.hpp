@@ -45,6 +45,10 @@ public:
     bool wait_for_program(std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
     // Waits up to `timeout` until the process holds any BPF object (true).
     bool wait_for_any(std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
+    // Samples now, on the caller's thread (the watch's own thread may be starved on a busy
+    // machine), adds it to what was seen and returns it. Call it when the process is known
+    // to hold its objects (it said it is ready), to be sure they are in seen().
+    BpfIds sample();
     void stop();
     BpfIds seen() const;
 
