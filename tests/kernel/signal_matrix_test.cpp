@@ -33,7 +33,9 @@ using namespace std::chrono_literals;
 
 constexpr const char* kReady = "Hit Ctrl-C to end.";
 
-std::string object(const char* name) { return std::string(BPF_OBJECT_DIR) + "/" + name + ".o"; }
+std::string object(const char* name) {
+    return std::string(BPF_OBJECT_DIR) + "/" + name + ".o";
+}
 
 // What a command row needs from its test: a UID of its own and, for --iface, a veth.
 struct Env {
@@ -55,20 +57,26 @@ struct Row {
 
 const std::vector<Row>& rows() {
     static const std::vector<Row> all{
-        {"execs", [](const Env&) { return std::vector<std::string>{test::tool_path(), "execs", "--interval", "0.2"}; },
+        {"execs",
+         [](const Env&) {
+             return std::vector<std::string>{test::tool_path(), "execs", "--interval", "0.2"};
+         },
          Activity::execs, Final::stdout_text},
-        {"stats", [](const Env&) { return std::vector<std::string>{test::tool_path(), "stats", "--interval", "0.2"}; },
+        {"stats",
+         [](const Env&) {
+             return std::vector<std::string>{test::tool_path(), "stats", "--interval", "0.2"};
+         },
          Activity::execs, Final::stdout_text},
         {"events_ringbuf",
          [](const Env& env) {
-             return std::vector<std::string>{test::tool_path(), "events", "--transport", "ringbuf", "--uid",
-                                             std::to_string(env.uid)};
+             return std::vector<std::string>{test::tool_path(), "events", "--transport",
+                                             "ringbuf",         "--uid",  std::to_string(env.uid)};
          },
          Activity::execs, Final::events_summary},
         {"events_perfbuf",
          [](const Env& env) {
-             return std::vector<std::string>{test::tool_path(), "events", "--transport", "perfbuf", "--uid",
-                                             std::to_string(env.uid)};
+             return std::vector<std::string>{test::tool_path(), "events", "--transport",
+                                             "perfbuf",         "--uid",  std::to_string(env.uid)};
          },
          Activity::execs, Final::events_summary},
         {"run_tracepoint",
@@ -78,21 +86,25 @@ const std::vector<Row>& rows() {
          Activity::execs, Final::stdout_text},
         {"run_xdp",
          [](const Env& env) {
-             return std::vector<std::string>{test::tool_path(), "run", object("signal_xdp"), "--iface",
-                                             env.net->host_interface(), "--interval", "0.2"};
+             return std::vector<std::string>{
+                 test::tool_path(), "run", object("signal_xdp"), "--iface", env.net->host_interface(),
+                 "--interval",      "0.2"};
          },
          Activity::packets, Final::stdout_text, OnInterface::xdp},
         {"run_tc",
          [](const Env& env) {
-             return std::vector<std::string>{test::tool_path(), "run", object("signal_tc"), "--iface",
-                                             env.net->host_interface(), "--interval", "0.2"};
+             return std::vector<std::string>{
+                 test::tool_path(), "run", object("signal_tc"), "--iface", env.net->host_interface(),
+                 "--interval",      "0.2"};
          },
          Activity::packets, Final::stdout_text, OnInterface::tc},
     };
     return all;
 }
 
-bool uses_interface(const Row& row) { return row.attaches != OnInterface::nothing; }
+bool uses_interface(const Row& row) {
+    return row.attaches != OnInterface::nothing;
+}
 
 void make_activity(const Row& row, const Env& env) {
     if (row.activity == Activity::execs) {
@@ -127,8 +139,8 @@ void expect_nothing_left(const test::BpfIds& held, const test::VethPair* net,
                          const test::InterfaceAttachments& before) {
     EXPECT_FALSE(held.programs.empty()) << "the process was never seen holding a program: the test proved nothing";
     const auto left = test::still_in_kernel(held);
-    EXPECT_TRUE(left.empty()) << "left in the kernel: " << test::describe(left) << " (it held "
-                              << test::describe(held) << ")";
+    EXPECT_TRUE(left.empty()) << "left in the kernel: " << test::describe(left) << " (it held " << test::describe(held)
+                              << ")";
     if (net) {
         const auto after = test::attachments_of(net->host_interface());
         EXPECT_EQ(after, before) << "on " << net->host_interface();
@@ -136,13 +148,16 @@ void expect_nothing_left(const test::BpfIds& held, const test::VethPair* net,
 }
 
 enum class When { startup, midrun };
-void PrintTo(When when, std::ostream* out) { *out << (when == When::startup ? "at start-up" : "mid-run"); }
+void PrintTo(When when, std::ostream* out) {
+    *out << (when == When::startup ? "at start-up" : "mid-run");
+}
 
 struct SignalName {
     int number;
     const char* name;
 };
-const SignalName kSignals[] = {{SIGINT, "INT"}, {SIGTERM, "TERM"}, {SIGHUP, "HUP"}, {SIGPIPE, "PIPE"}, {SIGKILL, "KILL"}};
+const SignalName kSignals[] = {
+    {SIGINT, "INT"}, {SIGTERM, "TERM"}, {SIGHUP, "HUP"}, {SIGPIPE, "PIPE"}, {SIGKILL, "KILL"}};
 
 class SignalMatrix : public ::testing::TestWithParam<std::tuple<std::size_t, std::size_t, When>> {};
 
@@ -226,7 +241,9 @@ TEST_P(ClosedStdout, StopsCleanlyAndLeavesNothing) {
     expect_nothing_left(watch.seen(), env.net, before);
 }
 
-std::string row_name(const ::testing::TestParamInfo<std::size_t>& param) { return rows()[param.param].name; }
+std::string row_name(const ::testing::TestParamInfo<std::size_t>& param) {
+    return rows()[param.param].name;
+}
 
 INSTANTIATE_TEST_SUITE_P(EveryCommand, ClosedStdout, ::testing::Range<std::size_t>(0, 7), row_name);
 

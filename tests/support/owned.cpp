@@ -77,7 +77,8 @@ BpfIds bpf_ids_of(pid_t pid) {
         for (std::string line; std::getline(in, line);) {
             auto field = [&](const char* name, std::set<std::uint32_t>& into) {
                 const std::string prefix = std::string(name) + ":";
-                if (line.rfind(prefix, 0) == 0) into.insert(static_cast<std::uint32_t>(std::stoul(line.substr(prefix.size()))));
+                if (line.rfind(prefix, 0) == 0)
+                    into.insert(static_cast<std::uint32_t>(std::stoul(line.substr(prefix.size()))));
             };
             field("prog_id", ids.programs);
             field("map_id", ids.maps);
@@ -116,7 +117,9 @@ BpfObjectWatch::BpfObjectWatch(pid_t pid) : pid_(pid) {
     });
 }
 
-BpfObjectWatch::~BpfObjectWatch() { stop(); }
+BpfObjectWatch::~BpfObjectWatch() {
+    stop();
+}
 
 void BpfObjectWatch::stop() {
     stop_ = true;

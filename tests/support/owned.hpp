@@ -71,7 +71,9 @@ struct InterfaceAttachments {
     bool empty() const { return *this == InterfaceAttachments{}; }
 };
 std::string describe(const InterfaceAttachments& a);
-inline void PrintTo(const InterfaceAttachments& a, std::ostream* out) { *out << describe(a); }
+inline void PrintTo(const InterfaceAttachments& a, std::ostream* out) {
+    *out << describe(a);
+}
 InterfaceAttachments attachments_of(const std::string& interface);
 
 }  // namespace test
