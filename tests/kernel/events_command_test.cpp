@@ -39,7 +39,9 @@ protected:
 };
 
 // Lines of stdout so far.
-std::size_t line_count(const std::string& out) { return static_cast<std::size_t>(std::count(out.begin(), out.end(), '\n')); }
+std::size_t line_count(const std::string& out) {
+    return static_cast<std::size_t>(std::count(out.begin(), out.end(), '\n'));
+}
 
 TEST_P(EventsCommand, DeliversEveryExecOfAUserInOrderWithItsFields) {
     REQUIRE_KERNEL();
@@ -151,8 +153,9 @@ TEST(EventsCommandThroughput, WithoutPerEventWakeupsEveryEventStillArrives) {
     ASSERT_TRUE(test::exec_as(uid, n));
     // No wake-up comes: the events arrive by the reader's 100 ms drain timer, before any
     // signal (the drain at exit would hide a timer that never fires).
-    EXPECT_TRUE(tool.wait_for_stdout([&](const std::string& out) { return line_count(out) >= static_cast<std::size_t>(n); },
-                                     std::chrono::seconds(10)))
+    EXPECT_TRUE(
+        tool.wait_for_stdout([&](const std::string& out) { return line_count(out) >= static_cast<std::size_t>(n); },
+                             std::chrono::seconds(10)))
         << "the drain timer delivered nothing";
     tool.signal(SIGINT);
     auto result = tool.finish();

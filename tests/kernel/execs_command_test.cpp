@@ -4,8 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
@@ -96,9 +96,11 @@ TEST(ExecsCommand, TextOutputHasTheSeedsFormSortedByUid) {
     auto pos = [&](const std::string& line) { return std::find(last.begin(), last.end(), line) - last.begin(); };
     // Other processes may run as nobody meanwhile (privilege tests drop to it): its count is
     // at least ours, the test UIDs' are exact.
-    auto c = std::find_if(last.begin(), last.end(), [](const std::string& line) {
-                 return std::regex_match(line, std::regex(R"(UID 65534 \(nobody\): [1-9][0-9]* execs)"));
-             }) - last.begin();
+    auto c = std::find_if(last.begin(), last.end(),
+                          [](const std::string& line) {
+                              return std::regex_match(line, std::regex(R"(UID 65534 \(nobody\): [1-9][0-9]* execs)"));
+                          }) -
+             last.begin();
     auto a = pos("UID " + std::to_string(a_uid) + ": 3 execs"), b = pos("UID " + std::to_string(b_uid) + ": 2 execs");
     ASSERT_LT(a, static_cast<long>(last.size())) << result.out;
     ASSERT_LT(b, static_cast<long>(last.size())) << result.out;

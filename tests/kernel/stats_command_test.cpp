@@ -186,8 +186,9 @@ TEST(StatsCommand, IntervalWithoutDurationRunsUntilSigint) {
     test::Process tool({test::tool_path(), "stats", "--interval", "0.2", "--json"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
     // 12 intervals of 0.2 s: past the 2 s that stats runs for without --interval.
-    EXPECT_TRUE(tool.wait_for_stdout([](const std::string& out) { return std::count(out.begin(), out.end(), '\n') >= 12; },
-                                     std::chrono::seconds(20)))
+    EXPECT_TRUE(
+        tool.wait_for_stdout([](const std::string& out) { return std::count(out.begin(), out.end(), '\n') >= 12; },
+                             std::chrono::seconds(20)))
         << "stopped before 12 intervals";
     tool.signal(SIGINT);
     auto result = tool.finish();

@@ -78,8 +78,7 @@ bool Process::wait_for_stderr(const std::string& text, std::chrono::milliseconds
     return true;
 }
 
-bool Process::wait_for_stdout(const std::function<bool(const std::string&)>& done,
-                              std::chrono::milliseconds timeout) {
+bool Process::wait_for_stdout(const std::function<bool(const std::string&)>& done, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!done(out_)) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
