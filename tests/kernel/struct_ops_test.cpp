@@ -5,6 +5,7 @@
 #include "ebpf/object.hpp"
 #include "ebpf/struct_ops.hpp"
 #include "kernel.hpp"
+#include "unique.hpp"
 #include "struct_ops_test.skel.h"
 
 EBPF_SKELETON(struct_ops_test_bpf);
@@ -20,6 +21,9 @@ std::string available_congestion_controls() {
 
 TEST(StructOpsMap, RegistersABpfCongestionControlWhileLinked) {
     REQUIRE_KERNEL();
+    // "ebpf_test_cc" is one name for the whole kernel: another run of this test registers
+    // it too, so runs take turns.
+    test::NameLock lock("ebpf_test_cc");
     auto skel = ebpf::Skeleton<struct_ops_test_bpf>::open();
     skel.load();
     auto ops = ebpf::StructOpsMap::from_libbpf(skel->maps.ebpf_test_cc);

@@ -5,7 +5,11 @@
 // which no other live process has.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <stdexcept>
 
 #include <string>
 #include <string_view>
@@ -28,5 +32,26 @@ inline unsigned test_uid(unsigned slot) {
 inline std::string unique_name(std::string_view prefix) {
     return std::string(prefix) + std::to_string(::getpid());
 }
+
+// For the few kernel-wide names a test cannot choose per process (a struct_ops TCP
+// congestion control is registered under the name its object fixes): an exclusive lock
+// on /run/lock/ebpf-tool-test-NAME.lock, held for the object's lifetime, so concurrent
+// runs take turns instead of colliding.
+class NameLock {
+public:
+    explicit NameLock(std::string_view name) {
+        const std::string path = "/run/lock/ebpf-tool-test-" + std::string(name) + ".lock";
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + path);
+    }
+    ~NameLock() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    NameLock(const NameLock&) = delete;
+    NameLock& operator=(const NameLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
 
 }  // namespace test
