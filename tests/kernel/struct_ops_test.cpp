@@ -5,8 +5,8 @@
 #include "ebpf/object.hpp"
 #include "ebpf/struct_ops.hpp"
 #include "kernel.hpp"
-#include "unique.hpp"
 #include "struct_ops_test.skel.h"
+#include "unique.hpp"
 
 EBPF_SKELETON(struct_ops_test_bpf);
 
