@@ -132,7 +132,7 @@ void register_benchmarks() {
         return true;
     };
     auto typed_set = [&array](std::uint32_t index) {
-        array.set(index, index + 1);
+        array.update(index, index + 1);
         return true;
     };
     // The same operations as plain libbpf calls on the same fds; a raw caller checks the
@@ -185,7 +185,7 @@ int main(int argc, char** argv) {
         maps.emplace();
         for (std::uint32_t k = 0; k < kEntries; ++k) {
             maps->hash.update(k, k);
-            maps->array.set(k, k);
+            maps->array.update(k, k);
         }
         register_benchmarks();
         MedianCapture reporter;

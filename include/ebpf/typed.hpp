@@ -37,6 +37,9 @@ namespace detail {
 // keys, queue/stack).
 void check_binding(const MapInfo& info, std::initializer_list<bpf_map_type> accepted, std::size_t key_size,
                    std::size_t value_size);
+// The type check alone, for handles named otherwise (readers): errc::wrong_type,
+// "PerfBufferReader needs a perf_event_array map, 'r' is a ringbuf".
+void check_type(const MapInfo& info, std::initializer_list<bpf_map_type> accepted, std::string_view handle);
 // The typed handle for a map type, as users spell it ("LruHashMap", "Queue").
 std::string_view handle_name(bpf_map_type type) noexcept;
 // errc::out_of_range: "array 'a': index 9 out of range (4 entries)". Out of line, so that

@@ -293,9 +293,12 @@ bool indexed(bpf_map_type type) {
 }
 
 std::string with_article(const std::string& word) {
-    // "an lru_hash", "an array", but "a user_ringbuf".
-    bool vowel = !word.empty() && std::string_view("aeio").find(word[0]) != std::string_view::npos;
-    return (vowel ? "an " : "a ") + word;
+    // As the names are read aloud: "an array", "an lru_hash" (el-ar-you), "an sk_storage",
+    // but "a user_ringbuf", "a hash".
+    std::string_view w(word);
+    bool vowel_sound = (!w.empty() && std::string_view("aeio").find(w[0]) != std::string_view::npos) ||
+                       w.starts_with("lru") || w.starts_with("lpm") || w.starts_with("sk_") || w.starts_with("xsk");
+    return (vowel_sound ? "an " : "a ") + word;
 }
 
 }  // namespace
@@ -630,16 +633,19 @@ std::string_view handle_name(bpf_map_type type) noexcept {
     }
 }
 
+void check_type(const MapInfo& info, std::initializer_list<bpf_map_type> accepted, std::string_view handle) {
+    if (std::find(accepted.begin(), accepted.end(), info.type) != accepted.end()) return;
+    std::string names;
+    for (auto t : accepted) names += (names.empty() ? "" : " or ") + map_type_name(t);
+    throw Error::make(errc::wrong_type, std::string(handle) + " needs " + with_article(names) + " map, '" + info.name +
+                                            "' is " + with_article(map_type_name(info.type)));
+}
+
 void check_binding(const MapInfo& info, std::initializer_list<bpf_map_type> accepted, std::size_t key_size,
                    std::size_t value_size) {
     const std::string handle(handle_name(*accepted.begin()));
     const std::string name = "'" + info.name + "'";
-    if (std::find(accepted.begin(), accepted.end(), info.type) == accepted.end()) {
-        std::string names;
-        for (auto t : accepted) names += (names.empty() ? "" : " or ") + map_type_name(t);
-        throw Error::make(errc::wrong_type, handle + " needs " + with_article(names) + " map, " + name + " is " +
-                                                with_article(map_type_name(info.type)));
-    }
+    check_type(info, accepted, handle);
     auto sizes = [&](const char* what, std::size_t want, std::size_t have) {
         if (want != have)
             throw Error::make(errc::size_mismatch, handle + " needs " + std::to_string(want) + "-byte " + what + ", " +

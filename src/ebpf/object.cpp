@@ -91,7 +91,14 @@ Object::~Object() = default;
 std::string Object::name() const { return bpf_object__name(obj_.get()); }
 
 void Object::load() {
-    if (int ret = bpf_object__load(obj_.get()); ret) throw Error::sys(libbpf_errno(ret), "object '" + name() + "': load");
+    if (int ret = bpf_object__load(obj_.get()); ret) {
+        int err = libbpf_errno(ret);
+        // The verifier says no with EACCES, which is not about privileges (that is EPERM).
+        if (err == EACCES)
+            throw Error::make(errc::rejected, "object '" + name() + "': load: the verifier rejected a program (EACCES)",
+                              err);
+        throw Error::sys(err, "object '" + name() + "': load");
+    }
 }
 
 MapSpec spec_of(const ::bpf_map* map) {
