@@ -44,12 +44,21 @@ public:
     // The value of the longest prefix containing `address`.
     std::optional<V> longest_match(const Data& address) const { return lookup({max_prefixlen, address}); }
 
-    // Exact prefix lookups and edits: trie.update({24, {10, 0, 0, 0}}, value).
+    // Lookups by key: the kernel matches the longest stored prefix of at most
+    // key.prefixlen bits that contains key.data (never only the exact prefix).
+    // Edits are exact: trie.update({24, {10, 0, 0, 0}}, value), trie.erase({24, …}).
     std::optional<V> lookup(const Key& key) const {
         V value;
         if (!this->map_.lookup(&key, &value)) return std::nullopt;
         return value;
     }
+    // Spelled out (not the base's templates) so that braced keys work: trie.get({24, address}).
+    V get(const Key& key) const {
+        V value;
+        if (!this->map_.lookup(&key, &value)) detail::throw_key_not_found(this->map_, "get");
+        return value;
+    }
+    bool contains(const Key& key) const { return lookup(key).has_value(); }
     void update(const Key& key, const V& value, UpdateFlags flags = UpdateFlags::any) {
         check_prefix(key);
         this->map_.update(&key, &value, flags);
