@@ -347,7 +347,8 @@ Error map_error(const MapInfo& info, std::string_view operation, int err, const 
         default:
             break;
     }
-    return Error::make(errc::system, context + ": " + errno_text(err) + " (" + errno_name(err) + ")", err);
+    // Not translated: the errno's own words, as every other system failure says them.
+    return Error::sys(err, context);
 }
 
 }  // namespace detail

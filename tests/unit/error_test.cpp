@@ -44,8 +44,10 @@ TEST_P(MapErrors, KindAndTextSayTheMeaningOnce) {
     EXPECT_EQ(e.code(), c.code) << e.what();
     EXPECT_STREQ(e.what(), c.text);
     EXPECT_EQ(e.errno_value(), std::abs(c.err));
-    EXPECT_EQ(std::string(e.what()).find(std::strerror(std::abs(c.err)) + std::string(": ")), std::string::npos)
-        << "strerror said twice";
+    // The meaning once: strerror either is the message's end or is not in it at all.
+    const std::string text = e.what(), words = std::strerror(std::abs(c.err));
+    const auto at = text.find(words);
+    EXPECT_TRUE(at == std::string::npos || at + words.size() == text.size()) << text;
 }
 
 using ebpf::errc;
@@ -72,8 +74,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{BPF_MAP_TYPE_ARRAY, "update", EPERM, errc::permission, "map 'm': update: not permitted (EPERM)"},
         Case{BPF_MAP_TYPE_HASH, "lookup", EACCES, errc::permission, "map 'm': lookup: not permitted (EACCES)"},
         Case{BPF_MAP_TYPE_HASH, "update", ENOMEM, errc::system,
-             "map 'm': update: Cannot allocate memory (ENOMEM)"},
-        Case{BPF_MAP_TYPE_HASH, "lookup", E2BIG, errc::system, "map 'm': lookup: Argument list too long (E2BIG)"},
+             "map 'm': update: Cannot allocate memory"},
+        Case{BPF_MAP_TYPE_HASH, "lookup", E2BIG, errc::system, "map 'm': lookup: Argument list too long"},
         Case{BPF_MAP_TYPE_HASH, "update batch (3 of 5 done)", E2BIG, errc::map_full,
              "map 'm' is full (4 of 4 entries; E2BIG)"}));
 
