@@ -64,7 +64,8 @@ sockaddr_in loopback(std::uint16_t port) {
 std::uint16_t local_port(const ebpf::Fd& fd) {
     sockaddr_in addr{};
     socklen_t len = sizeof(addr);
-    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) throw ebpf::Error::sys(errno, "getsockname");
+    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        throw ebpf::Error::sys(errno, "getsockname");
     return ntohs(addr.sin_port);
 }
 

@@ -99,7 +99,8 @@ int loader(const std::string& path, int report_fd) {
     if (int err = bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.count_getppid), &info, &len); err)
         throw ebpf::Error::sys(err, "program 'count_getppid': get info");
     const LoaderReport report{static_cast<std::uint32_t>(::getpid()), calls.info().id, info.id};
-    if (::write(report_fd, &report, sizeof(report)) != sizeof(report)) throw ebpf::Error::sys(errno, "report to parent");
+    if (::write(report_fd, &report, sizeof(report)) != sizeof(report))
+        throw ebpf::Error::sys(errno, "report to parent");
     fmt::print("[loader {}] loaded program id {}, called getppid() {} times, pinned map '{}' (id {}); exits\n",
                ::getpid(), info.id, kLoaderCalls, calls.info().name, calls.info().id);
     return 0;  // the skeleton goes: program detached and unloaded; the pin keeps the map

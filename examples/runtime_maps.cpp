@@ -92,7 +92,8 @@ bool typed() {
     fmt::print("   {}\n     update_all(0, 5): {} slots, sum {}\n", describe(per_cpu.info()),
                per_cpu.lookup(0)->size(), per_cpu.lookup_sum(0).value_or(0));
 
-    bool ok = check(array.values().items == std::vector<std::uint64_t>{0, 0, 42, 0}, "the array holds 42 in slot 2 only");
+    bool ok =
+        check(array.values().items == std::vector<std::uint64_t>{0, 0, 42, 0}, "the array holds 42 in slot 2 only");
     ok &= check(points.entries().size() == 2 && points.lookup({4, 5}) == 9u, "the struct-keyed hash holds 2 points");
     ok &= check(per_cpu.lookup_sum(0) == 5u * ebpf::possible_cpus(), "every possible CPU's slot holds 5");
     return ok;

@@ -54,9 +54,8 @@ public:
     void update(std::uint32_t index, int fd, UpdateFlags flags = UpdateFlags::any) {
         detail::write_fd_slot(this->map_, &index, fd, flags);
     }
-    void update(std::uint32_t index, const Map& inner, UpdateFlags flags = UpdateFlags::any)
-        requires(Type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
-    {
+    void update(std::uint32_t index, const Map& inner,
+                UpdateFlags flags = UpdateFlags::any) requires(Type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
         update(index, inner.fd(), flags);
     }
     bool erase(std::uint32_t index) { return this->map_.erase(&index); }
@@ -76,9 +75,7 @@ class FdHash : public TypedHandle<FdHash<K, Type>> {
     using Base = TypedHandle<FdHash<K, Type>>;
 
 public:
-    explicit FdHash(Map map) : Base(std::move(map)) {
-        detail::check_fd_binding(this->info(), Type, sizeof(K));
-    }
+    explicit FdHash(Map map) : Base(std::move(map)) { detail::check_fd_binding(this->info(), Type, sizeof(K)); }
     static FdHash create(std::string name, std::uint32_t max_entries, std::uint32_t value_size = 4,
                          std::uint32_t flags = 0)
         requires(Type != BPF_MAP_TYPE_HASH_OF_MAPS)
@@ -96,9 +93,8 @@ public:
     void update(const K& key, int fd, UpdateFlags flags = UpdateFlags::any) {
         detail::write_fd_slot(this->map_, &key, fd, flags);
     }
-    void update(const K& key, const Map& inner, UpdateFlags flags = UpdateFlags::any)
-        requires(Type == BPF_MAP_TYPE_HASH_OF_MAPS)
-    {
+    void update(const K& key, const Map& inner,
+                UpdateFlags flags = UpdateFlags::any) requires(Type == BPF_MAP_TYPE_HASH_OF_MAPS) {
         update(key, inner.fd(), flags);
     }
     bool erase(const K& key) { return this->map_.erase(&key); }

@@ -76,8 +76,8 @@ public:
     std::size_t update_batch(const std::vector<K>& keys, const std::vector<V>& values,
                              UpdateFlags flags = UpdateFlags::any) {
         if (keys.size() != values.size())
-            throw Error::make(errc::size_mismatch, this->map_.describe() + ": update_batch: " +
-                                                       std::to_string(keys.size()) + " keys but " +
+            throw Error::make(errc::size_mismatch, this->map_.describe() +
+                                                       ": update_batch: " + std::to_string(keys.size()) + " keys but " +
                                                        std::to_string(values.size()) + " values");
         return this->map_.update_batch(keys.data(), values.data(), keys.size(), flags);
     }

@@ -166,8 +166,7 @@ public:
     }
 
     // Per-index sums over CPUs, in index order, from one batched read.
-    Listing<V> sums() const
-        requires requires(V a, V b) { a += b; }
+    Listing<V> sums() const requires requires(V a, V b) { a += b; }
     {
         Listing<V> out;
         out.items.resize(size());

@@ -15,9 +15,7 @@ class ValueStore : public TypedHandle<ValueStore<V, Type>> {
     using Base = TypedHandle<ValueStore<V, Type>>;
 
 public:
-    explicit ValueStore(Map map) : Base(std::move(map)) {
-        detail::check_binding(this->info(), {Type}, 0, sizeof(V));
-    }
+    explicit ValueStore(Map map) : Base(std::move(map)) { detail::check_binding(this->info(), {Type}, 0, sizeof(V)); }
     static ValueStore create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
         return ValueStore(Map::create(MapSpec::make(Type, std::move(name), 0, sizeof(V), max_entries, flags)));
     }

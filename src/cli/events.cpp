@@ -72,7 +72,8 @@ public:
     void print(std::span<const std::byte> record) {
         exec_event e{};
         std::memcpy(&e, record.data(), std::min(record.size(), sizeof(e)));
-        if (record.size() < EXEC_EVENT_HEADER_SIZE) throw ebpf::Error::make(ebpf::errc::corrupt, "events: a record shorter than an event header");
+        if (record.size() < EXEC_EVENT_HEADER_SIZE)
+            throw ebpf::Error::make(ebpf::errc::corrupt, "events: a record shorter than an event header");
         auto d = decode_args(e, record.size());
         std::string comm(e.comm, strnlen(e.comm, sizeof(e.comm)));
         if (json_) {

@@ -356,8 +356,9 @@ void verb_pin(Words& w) {
     std::string path = w.next("pin path");
     w.finish();
     if (!ebpf::system::is_on_bpffs(path))
-        throw ebpf::Error::make(ebpf::errc::bad_value,
-                                "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
+        throw ebpf::Error::make(
+            ebpf::errc::bad_value,
+            "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
     map.pin(path);
 }
 
@@ -415,8 +416,9 @@ void verb_create(Words& w, const GlobalOptions& global) {
     if ((spec.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || spec.type == BPF_MAP_TYPE_HASH_OF_MAPS) && !inner)
         throw UsageError("map: create: a map of maps needs inner_map MAP (a map shaped like its inner maps)");
     if (!ebpf::system::is_on_bpffs(path))
-        throw ebpf::Error::make(ebpf::errc::bad_value,
-                                "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
+        throw ebpf::Error::make(
+            ebpf::errc::bad_value,
+            "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
     if (::access(path.c_str(), F_OK) == 0)
         throw ebpf::Error::make(ebpf::errc::bad_value, "pin path '" + path + "' exists already", EEXIST);
 

@@ -76,7 +76,9 @@ Attachment attach_by_section(::bpf_program* program, const AttachTargets& target
         need(targets.ifindex > 0, "a network interface (--iface)");
         errno = 0;
         ::bpf_link* link = bpf_program__attach_xdp(program, targets.ifindex);
-        if (!link) throw Error::sys(libbpf_errno(0), "program '" + name + "': attach XDP to " + interface_name(targets.ifindex));
+        if (!link)
+            throw Error::sys(libbpf_errno(0),
+                             "program '" + name + "': attach XDP to " + interface_name(targets.ifindex));
         a.handle.emplace<Link>(link);
         a.where = "xdp on " + interface_name(targets.ifindex);
         return a;
@@ -98,7 +100,9 @@ Attachment attach_by_section(::bpf_program* program, const AttachTargets& target
             LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = starts_with(section, "uretprobe"), .func_name = rest.c_str());
             errno = 0;
             ::bpf_link* link = bpf_program__attach_uprobe_opts(program, -1, targets.binary.c_str(), 0, &opts);
-            if (!link) throw Error::sys(libbpf_errno(0), "program '" + name + "': attach uprobe to " + targets.binary + ":" + rest);
+            if (!link)
+                throw Error::sys(libbpf_errno(0),
+                                 "program '" + name + "': attach uprobe to " + targets.binary + ":" + rest);
             a.handle.emplace<Link>(link);
             a.where = section.substr(0, section.find('/')) + " " + targets.binary + ":" + rest;
             return a;

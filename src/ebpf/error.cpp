@@ -30,7 +30,8 @@ constexpr std::array kLibbpfCodes{
     LibbpfCode{LIBBPF_ERRNO__KVERSION, "LIBBPF_ERRNO__KVERSION", "no valid 'version' section", errc::not_an_object},
     LibbpfCode{LIBBPF_ERRNO__ENDIAN, "LIBBPF_ERRNO__ENDIAN", "built for the other byte order", errc::not_an_object},
     LibbpfCode{LIBBPF_ERRNO__INTERNAL, "LIBBPF_ERRNO__INTERNAL", "internal error in libbpf", errc::system},
-    LibbpfCode{LIBBPF_ERRNO__RELOC, "LIBBPF_ERRNO__RELOC", "a relocation in the object is invalid", errc::not_an_object},
+    LibbpfCode{LIBBPF_ERRNO__RELOC, "LIBBPF_ERRNO__RELOC", "a relocation in the object is invalid",
+               errc::not_an_object},
     LibbpfCode{LIBBPF_ERRNO__LOAD, "LIBBPF_ERRNO__LOAD", "the kernel refused to load a program", errc::rejected},
     LibbpfCode{LIBBPF_ERRNO__VERIFY, "LIBBPF_ERRNO__VERIFY", "the verifier rejected a program", errc::rejected},
     LibbpfCode{LIBBPF_ERRNO__PROG2BIG, "LIBBPF_ERRNO__PROG2BIG", "a program is too large", errc::rejected},
@@ -70,23 +71,40 @@ public:
     const char* name() const noexcept override { return "ebpf"; }
     std::string message(int value) const override {
         switch (static_cast<errc>(value)) {
-            case errc::system: return "system error";
-            case errc::key_exists: return "key exists";
-            case errc::key_not_found: return "key not found";
-            case errc::map_full: return "map full";
-            case errc::out_of_range: return "out of range";
-            case errc::incompatible: return "incompatible";
-            case errc::wrong_type: return "wrong map type";
-            case errc::size_mismatch: return "size mismatch";
-            case errc::not_supported: return "not supported";
-            case errc::bad_value: return "bad value";
-            case errc::not_an_object: return "not a BPF object";
-            case errc::not_found: return "not found";
-            case errc::ambiguous: return "ambiguous";
-            case errc::permission: return "permission denied";
-            case errc::rejected: return "rejected by the kernel";
-            case errc::misuse: return "misuse";
-            case errc::corrupt: return "corrupt data";
+            case errc::system:
+                return "system error";
+            case errc::key_exists:
+                return "key exists";
+            case errc::key_not_found:
+                return "key not found";
+            case errc::map_full:
+                return "map full";
+            case errc::out_of_range:
+                return "out of range";
+            case errc::incompatible:
+                return "incompatible";
+            case errc::wrong_type:
+                return "wrong map type";
+            case errc::size_mismatch:
+                return "size mismatch";
+            case errc::not_supported:
+                return "not supported";
+            case errc::bad_value:
+                return "bad value";
+            case errc::not_an_object:
+                return "not a BPF object";
+            case errc::not_found:
+                return "not found";
+            case errc::ambiguous:
+                return "ambiguous";
+            case errc::permission:
+                return "permission denied";
+            case errc::rejected:
+                return "rejected by the kernel";
+            case errc::misuse:
+                return "misuse";
+            case errc::corrupt:
+                return "corrupt data";
         }
         return "ebpf error " + std::to_string(value);
     }
@@ -99,7 +117,9 @@ const std::error_category& error_category() noexcept {
     return category;
 }
 
-std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
+std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
 
 Error::Error(errc code, std::string message, int errno_value)
     : std::system_error(make_error_code(code)), message_(std::move(message)), errno_(std::abs(errno_value)) {}
@@ -117,7 +137,9 @@ Error::Error(int errno_value, const std::string& context) : Error(sys(errno_valu
 
 Error::Error(const std::string& message) : Error(errc::bad_value, message, 0) {}
 
-void throw_error(int errno_value, std::string_view context) { throw Error::sys(errno_value, context); }
+void throw_error(int errno_value, std::string_view context) {
+    throw Error::sys(errno_value, context);
+}
 
 int libbpf_errno(int ret) noexcept { return ret < 0 ? -ret : (errno ? errno : EINVAL); }
 

@@ -186,7 +186,8 @@ Map Map::open_pinned(const std::string& path) {
 Map Map::open_pinned(const std::string& path, const MapSpec& expected) {
     Map map = open_pinned(path);
     if (auto diffs = expected.incompatibilities_text(map.info()); !diffs.empty())
-        throw Error::make(errc::incompatible, "pinned map '" + path + "' does not match (expected != pinned): " + diffs);
+        throw Error::make(errc::incompatible,
+                          "pinned map '" + path + "' does not match (expected != pinned): " + diffs);
     return map;
 }
 
@@ -199,8 +200,8 @@ Map Map::open_by_name(std::string_view name) {
     if (ids.size() > 1) {
         std::string list_text;
         for (auto id : ids) list_text += (list_text.empty() ? "" : ", ") + std::to_string(id);
-        throw Error::make(errc::ambiguous, "map name '" + wanted + "' is ambiguous: maps " + list_text +
-                                               " have it (select by id)");
+        throw Error::make(errc::ambiguous,
+                          "map name '" + wanted + "' is ambiguous: maps " + list_text + " have it (select by id)");
     }
     return open_by_id(ids.front());
 }
@@ -312,8 +313,9 @@ Error map_error(const MapInfo& info, std::string_view operation, int err, const 
     const std::string type = map_type_name(info.type);
     if ((operation == "push" || operation == "pop" || operation == "peek") && !takes(info.type, operation)) {
         const char* needs = operation == "pop" ? "a queue or stack" : "a queue, stack or bloom_filter";
-        return Error::make(errc::wrong_type, map + " is " + with_article(type) + ": " + std::string(operation) +
-                                                 " needs " + needs + " map", err);
+        return Error::make(
+            errc::wrong_type,
+            map + " is " + with_article(type) + ": " + std::string(operation) + " needs " + needs + " map", err);
     }
     const bool writes = operation.starts_with("update") || operation == "push";
     switch (err) {
@@ -337,7 +339,7 @@ Error map_error(const MapInfo& info, std::string_view operation, int err, const 
         case ENOENT:
             return Error::make(errc::key_not_found, context + ": key not found (ENOENT)", err);
         case EOPNOTSUPP:  // == ENOTSUP on Linux
-        case 524:  // the kernel's ENOTSUPP
+        case 524:         // the kernel's ENOTSUPP
             return Error::make(errc::not_supported,
                                context + ": not supported by " + with_article(type) + " map (" + errno_name(err) + ")",
                                err);
@@ -363,7 +365,9 @@ bool Map::lookup_failed(int ret) const {
     failed("lookup", err);
 }
 
-void Map::update_failed(int ret, const void* key) const { failed("update", libbpf_errno(ret), key); }
+void Map::update_failed(int ret, const void* key) const {
+    failed("update", libbpf_errno(ret), key);
+}
 
 bool Map::erase(const void* key) {
     int ret = bpf_map_delete_elem(fd(), key);
@@ -422,8 +426,7 @@ void Map::pin(const std::string& path) const {
 void Map::unpin(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st)) throw Error::sys(errno, "unpin '" + path + "'");
-    if (!system::is_on_bpffs(path))
-        throw Error::make(errc::bad_value, "unpin '" + path + "': not on a bpf filesystem");
+    if (!system::is_on_bpffs(path)) throw Error::make(errc::bad_value, "unpin '" + path + "': not on a bpf filesystem");
     if (::unlink(path.c_str())) throw Error::sys(errno, "unpin '" + path + "'");
 }
 
@@ -560,7 +563,8 @@ std::size_t Map::update_batch(const void* keys, const void* values, std::size_t 
     auto count = static_cast<std::uint32_t>(n);
     LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = static_cast<std::uint64_t>(flags));
     int ret = bpf_map_update_batch(fd(), keys, values, &count, &opts);
-    if (ret) failed("update batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)", libbpf_errno(ret));
+    if (ret)
+        failed("update batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)", libbpf_errno(ret));
     return count;
 }
 
@@ -568,7 +572,8 @@ std::size_t Map::erase_batch(const void* keys, std::size_t n) {
     auto count = static_cast<std::uint32_t>(n);
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
     int ret = bpf_map_delete_batch(fd(), keys, &count, &opts);
-    if (ret) failed("delete batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)", libbpf_errno(ret));
+    if (ret)
+        failed("delete batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)", libbpf_errno(ret));
     return count;
 }
 
@@ -599,38 +604,70 @@ void throw_key_not_found(const Map& map, std::string_view operation) {
 
 std::string_view handle_name(bpf_map_type type) noexcept {
     switch (type) {
-        case BPF_MAP_TYPE_HASH: return "HashMap";
-        case BPF_MAP_TYPE_LRU_HASH: return "LruHashMap";
-        case BPF_MAP_TYPE_PERCPU_HASH: return "PerCpuHashMap";
-        case BPF_MAP_TYPE_LRU_PERCPU_HASH: return "LruPerCpuHashMap";
-        case BPF_MAP_TYPE_ARRAY: return "Array";
-        case BPF_MAP_TYPE_PERCPU_ARRAY: return "PerCpuArray";
-        case BPF_MAP_TYPE_LPM_TRIE: return "LpmTrie";
-        case BPF_MAP_TYPE_QUEUE: return "Queue";
-        case BPF_MAP_TYPE_STACK: return "Stack";
-        case BPF_MAP_TYPE_BLOOM_FILTER: return "BloomFilter";
-        case BPF_MAP_TYPE_PROG_ARRAY: return "ProgArray";
-        case BPF_MAP_TYPE_PERF_EVENT_ARRAY: return "PerfEventArray";
-        case BPF_MAP_TYPE_CGROUP_ARRAY: return "CgroupArray";
-        case BPF_MAP_TYPE_SOCKMAP: return "SockMap";
-        case BPF_MAP_TYPE_SOCKHASH: return "SockHash";
-        case BPF_MAP_TYPE_XSKMAP: return "XskMap";
-        case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY: return "ReuseportSockArray";
-        case BPF_MAP_TYPE_ARRAY_OF_MAPS: return "ArrayOfMaps";
-        case BPF_MAP_TYPE_HASH_OF_MAPS: return "HashOfMaps";
-        case BPF_MAP_TYPE_DEVMAP: return "DevMap";
-        case BPF_MAP_TYPE_DEVMAP_HASH: return "DevMapHash";
-        case BPF_MAP_TYPE_CPUMAP: return "CpuMap";
-        case BPF_MAP_TYPE_SK_STORAGE: return "SocketStorage";
-        case BPF_MAP_TYPE_TASK_STORAGE: return "TaskStorage";
-        case BPF_MAP_TYPE_INODE_STORAGE: return "InodeStorage";
-        case BPF_MAP_TYPE_CGROUP_STORAGE: return "CgroupStorage";
-        case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE: return "PerCpuCgroupStorage";
-        case BPF_MAP_TYPE_STACK_TRACE: return "StackTraceMap";
-        case BPF_MAP_TYPE_RINGBUF: return "RingBufferReader";
-        case BPF_MAP_TYPE_USER_RINGBUF: return "UserRingBufferWriter";
-        case BPF_MAP_TYPE_STRUCT_OPS: return "StructOpsMap";
-        default: return "Map";
+        case BPF_MAP_TYPE_HASH:
+            return "HashMap";
+        case BPF_MAP_TYPE_LRU_HASH:
+            return "LruHashMap";
+        case BPF_MAP_TYPE_PERCPU_HASH:
+            return "PerCpuHashMap";
+        case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+            return "LruPerCpuHashMap";
+        case BPF_MAP_TYPE_ARRAY:
+            return "Array";
+        case BPF_MAP_TYPE_PERCPU_ARRAY:
+            return "PerCpuArray";
+        case BPF_MAP_TYPE_LPM_TRIE:
+            return "LpmTrie";
+        case BPF_MAP_TYPE_QUEUE:
+            return "Queue";
+        case BPF_MAP_TYPE_STACK:
+            return "Stack";
+        case BPF_MAP_TYPE_BLOOM_FILTER:
+            return "BloomFilter";
+        case BPF_MAP_TYPE_PROG_ARRAY:
+            return "ProgArray";
+        case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+            return "PerfEventArray";
+        case BPF_MAP_TYPE_CGROUP_ARRAY:
+            return "CgroupArray";
+        case BPF_MAP_TYPE_SOCKMAP:
+            return "SockMap";
+        case BPF_MAP_TYPE_SOCKHASH:
+            return "SockHash";
+        case BPF_MAP_TYPE_XSKMAP:
+            return "XskMap";
+        case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+            return "ReuseportSockArray";
+        case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+            return "ArrayOfMaps";
+        case BPF_MAP_TYPE_HASH_OF_MAPS:
+            return "HashOfMaps";
+        case BPF_MAP_TYPE_DEVMAP:
+            return "DevMap";
+        case BPF_MAP_TYPE_DEVMAP_HASH:
+            return "DevMapHash";
+        case BPF_MAP_TYPE_CPUMAP:
+            return "CpuMap";
+        case BPF_MAP_TYPE_SK_STORAGE:
+            return "SocketStorage";
+        case BPF_MAP_TYPE_TASK_STORAGE:
+            return "TaskStorage";
+        case BPF_MAP_TYPE_INODE_STORAGE:
+            return "InodeStorage";
+        case BPF_MAP_TYPE_CGROUP_STORAGE:
+            return "CgroupStorage";
+        case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
+            return "PerCpuCgroupStorage";
+        case BPF_MAP_TYPE_STACK_TRACE:
+            return "StackTraceMap";
+        case BPF_MAP_TYPE_RINGBUF:
+            return "RingBufferReader";
+        case BPF_MAP_TYPE_USER_RINGBUF:
+            return "UserRingBufferWriter";
+        case BPF_MAP_TYPE_STRUCT_OPS:
+            return "StructOpsMap";
+        default:
+            return "Map";
     }
 }
 

@@ -43,11 +43,11 @@ namespace {
     if (err == LIBBPF_ERRNO__FORMAT || err == LIBBPF_ERRNO__LIBELF) {
         static constexpr unsigned char elf_magic[] = {0x7f, 'E', 'L', 'F'};
         bool elf = head.size() >= sizeof(elf_magic) && std::memcmp(head.data(), elf_magic, sizeof(elf_magic)) == 0;
-        throw Error::make(errc::not_an_object,
-                          "open '" + path + "': " +
-                              (elf ? "not a BPF object (an ELF file, but not a relocatable object for BPF)"
-                                   : "not an ELF file"),
-                          err);
+        throw Error::make(
+            errc::not_an_object,
+            "open '" + path + "': " +
+                (elf ? "not a BPF object (an ELF file, but not a relocatable object for BPF)" : "not an ELF file"),
+            err);
     }
     throw Error::sys(err, "open '" + path + "'");
 }
@@ -122,8 +122,8 @@ void Object::reuse_pinned_maps(const std::string& dir) {
         Map pinned = Map::open_pinned(path);
         if (auto diffs = spec.incompatibilities_text(pinned.info()); !diffs.empty())
             throw Error::make(errc::incompatible, "object '" + name() + "': map '" + spec.name +
-                                                      "' cannot reuse the pin at " + path + " (object != pinned): " +
-                                                      diffs);
+                                                      "' cannot reuse the pin at " + path +
+                                                      " (object != pinned): " + diffs);
         if (int ret = bpf_map__reuse_fd(map, pinned.fd()); ret)
             throw Error::sys(libbpf_errno(ret), "object '" + name() + "': map '" + spec.name + "': reuse " + path);
     }

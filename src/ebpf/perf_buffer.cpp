@@ -91,8 +91,10 @@ struct PerfBufferReader::State {
     // Refuses a call of the other style, so that no sample is handed to nobody.
     void require(bool pull, const char* operation) const {
         if (pull == !on_sample) return;
-        throw Error::make(errc::misuse, context(operation) + (pull ? ": the reader has a sample callback: read with poll() or consume()"
-                                               : ": the reader has no sample callback: read with read() or read_as()"));
+        throw Error::make(
+            errc::misuse,
+            context(operation) + (pull ? ": the reader has a sample callback: read with poll() or consume()"
+                                       : ": the reader has no sample callback: read with read() or read_as()"));
     }
 
     // The records of PERF_SAMPLE_RAW events (the only sample type the rings are opened
@@ -128,7 +130,8 @@ struct PerfBufferReader::State {
                 perf_event_header header;  // 8 bytes at an 8-byte boundary: never split
                 std::memcpy(&header, record, sizeof(header));
                 if (header.size < sizeof(header) || header.size > size)
-                    throw Error::make(errc::corrupt, context("read") + ": a corrupt record on CPU " + std::to_string(cpu));
+                    throw Error::make(errc::corrupt,
+                                      context("read") + ": a corrupt record on CPU " + std::to_string(cpu));
                 if (offset + header.size > size) {
                     ring.wrapped.resize(header.size);
                     const std::size_t first = size - offset;
@@ -218,7 +221,7 @@ void PerfBufferReader::State::open(const Map& map, std::size_t pages_per_cpu) {
         detail::check_type(map.info(), {BPF_MAP_TYPE_PERF_EVENT_ARRAY}, "PerfBufferReader");
     if (pages_per_cpu == 0 || (pages_per_cpu & (pages_per_cpu - 1)) != 0)
         throw Error::make(errc::bad_value, map.describe() + ": perf buffer pages per CPU must be a power of two, not " +
-                    std::to_string(pages_per_cpu));
+                                               std::to_string(pages_per_cpu));
     name = map.name();
     lost.assign(possible_cpus(), 0);
 
@@ -276,7 +279,8 @@ PerfBufferReader::PerfBufferReader(const Map& perf_event_array, std::size_t page
     : state_(std::make_unique<State>()) {
     // Before opening: the rings would already be in the map.
     if (!on_sample)
-        throw Error::make(errc::bad_value, perf_event_array.describe() + ": PerfBufferReader: the sample callback is empty");
+        throw Error::make(errc::bad_value,
+                          perf_event_array.describe() + ": PerfBufferReader: the sample callback is empty");
     state_->on_sample = std::move(on_sample);
     state_->on_lost = std::move(on_lost);
     state_->open(perf_event_array, pages_per_cpu);

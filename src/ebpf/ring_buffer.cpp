@@ -141,19 +141,21 @@ struct RingBufferReader::State {
     // Refuses a call of the other style, so that no record is handed to nobody.
     void require(Style wanted, const char* operation) const {
         if (style == Style::none || style == wanted) return;
-        throw Error::make(errc::misuse, std::string("RingBufferReader: ") + operation + ": " + describe() +
-                    (style == Style::pull ? " added without a callback: read with read() or read_as()"
-                                          : " added with callbacks: read with poll() or consume()"));
+        throw Error::make(errc::misuse,
+                          std::string("RingBufferReader: ") + operation + ": " + describe() +
+                              (style == Style::pull ? " added without a callback: read with read() or read_as()"
+                                                    : " added with callbacks: read with poll() or consume()"));
     }
 
     void add(const Map& ringbuf, Callback callback) {
         detail::check_binding(ringbuf.info(), {BPF_MAP_TYPE_RINGBUF}, 0, 0);  // a ring has no key or value size
         const Style wanted = callback ? Style::callbacks : Style::pull;
         if (style != Style::none && style != wanted)
-            throw Error::make(errc::misuse, ringbuf.describe() + ": RingBufferReader: add " +
-                        (callback ? "with a callback: the reader's rings were added without one (pull style)"
-                                  : "without a callback: the reader's rings were added with callbacks") +
-                        "; use a reader for each style");
+            throw Error::make(errc::misuse,
+                              ringbuf.describe() + ": RingBufferReader: add " +
+                                  (callback ? "with a callback: the reader's rings were added without one (pull style)"
+                                            : "without a callback: the reader's rings were added with callbacks") +
+                                  "; use a reader for each style");
         if (!epoll) {
             epoll = Fd(::epoll_create1(EPOLL_CLOEXEC));
             if (!epoll) throw Error::sys(errno, ringbuf.describe() + ": ring buffer: epoll_create1");
@@ -210,7 +212,8 @@ std::size_t RingBufferReader::size() const noexcept {
 }
 
 void RingBufferReader::add(const Map& ringbuf, Callback callback) {
-    if (!callback) throw Error::make(errc::bad_value, ringbuf.describe() + ": RingBufferReader: add: the callback is empty");
+    if (!callback)
+        throw Error::make(errc::bad_value, ringbuf.describe() + ": RingBufferReader: add: the callback is empty");
     state().add(ringbuf, std::move(callback));
 }
 

@@ -1,9 +1,9 @@
 // Array and PerCpuArray/PerCpuHashMap against the real kernel.
 #include <sched.h>
-#include <set>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <set>
 
 #include "ebpf/array.hpp"
 #include "ebpf/object.hpp"

@@ -243,7 +243,8 @@ TEST(BtfMap, EveryKernelStructAndUnionRoundTrips) {
             stage = "parse";
             const auto again = ebpf::btf_parse(vmlinux, id, json::parse(text));
             stage = "compare";
-            if (f.format(again) != text) throw ebpf::Error::make(ebpf::errc::corrupt, "the round trip changed the value");
+            if (f.format(again) != text)
+                throw ebpf::Error::make(ebpf::errc::corrupt, "the round trip changed the value");
             ++checked;
         } catch (const std::exception& e) {
             if (++failed <= 5)

@@ -21,7 +21,7 @@ TEST(LpmTrie, LongestPrefixMatches) {
     EXPECT_FALSE(t.longest_match({11, 0, 0, 1}).has_value());
     EXPECT_EQ(t.lookup({16, {10, 1, 0, 0}}), 2u);
     EXPECT_EQ(t.get({16, {10, 1, 0, 0}}), 2u);
-    EXPECT_TRUE(t.contains({24, {10, 1, 3, 0}}));  // the kernel's lookup matches the /16: never exact
+    EXPECT_TRUE(t.contains({24, {10, 1, 3, 0}}));   // the kernel's lookup matches the /16: never exact
     EXPECT_FALSE(t.contains({24, {11, 0, 0, 1}}));  // nothing covers it since the default route went
     EXPECT_THROW((void)t.get({24, {11, 0, 0, 1}}), ebpf::Error);
     try {

@@ -64,7 +64,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{BPF_MAP_TYPE_HASH, "update", ENOENT, errc::key_not_found, "map 'm': update: key not found (ENOENT)"},
         Case{BPF_MAP_TYPE_HASH, "push", EFAULT, errc::wrong_type,
              "map 'm' is a hash: push needs a queue, stack or bloom_filter map"},
-        Case{BPF_MAP_TYPE_ARRAY, "pop", EFAULT, errc::wrong_type, "map 'm' is an array: pop needs a queue or stack map"},
+        Case{BPF_MAP_TYPE_ARRAY, "pop", EFAULT, errc::wrong_type,
+             "map 'm' is an array: pop needs a queue or stack map"},
         Case{BPF_MAP_TYPE_LRU_HASH, "peek", EINVAL, errc::wrong_type,
              "map 'm' is an lru_hash: peek needs a queue, stack or bloom_filter map"},
         Case{BPF_MAP_TYPE_PERF_EVENT_ARRAY, "lookup", 524, errc::not_supported,
@@ -73,8 +74,7 @@ INSTANTIATE_TEST_SUITE_P(
              "map 'm': lookup: not supported by an xskmap map (EOPNOTSUPP)"},
         Case{BPF_MAP_TYPE_ARRAY, "update", EPERM, errc::permission, "map 'm': update: not permitted (EPERM)"},
         Case{BPF_MAP_TYPE_HASH, "lookup", EACCES, errc::permission, "map 'm': lookup: not permitted (EACCES)"},
-        Case{BPF_MAP_TYPE_HASH, "update", ENOMEM, errc::system,
-             "map 'm': update: Cannot allocate memory"},
+        Case{BPF_MAP_TYPE_HASH, "update", ENOMEM, errc::system, "map 'm': update: Cannot allocate memory"},
         Case{BPF_MAP_TYPE_HASH, "lookup", E2BIG, errc::system, "map 'm': lookup: Argument list too long"},
         Case{BPF_MAP_TYPE_HASH, "update batch (3 of 5 done)", E2BIG, errc::map_full,
              "map 'm' is full (4 of 4 entries; E2BIG)"}));
@@ -132,8 +132,8 @@ TEST(Error, LibbpfsOwnCodesAreTranslated) {
         {LIBBPF_ERRNO__VERIFY, ebpf::errc::rejected, "open 'x.o': the verifier rejected a program",
          "LIBBPF_ERRNO__VERIFY"},
         {LIBBPF_ERRNO__PROG2BIG, ebpf::errc::rejected, "open 'x.o': a program is too large", "LIBBPF_ERRNO__PROG2BIG"},
-        {LIBBPF_ERRNO__PROGTYPE, ebpf::errc::not_supported,
-         "open 'x.o': the kernel does not support this program type", "LIBBPF_ERRNO__PROGTYPE"},
+        {LIBBPF_ERRNO__PROGTYPE, ebpf::errc::not_supported, "open 'x.o': the kernel does not support this program type",
+         "LIBBPF_ERRNO__PROGTYPE"},
     };
     for (const auto& c : cases) {
         auto e = ebpf::Error::sys(c.err, "open 'x.o'");
@@ -156,13 +156,26 @@ TEST(Binding, NamesTheHandleTheUserWrote) {
     };
     const BindCase cases[]{
         {{BPF_MAP_TYPE_LRU_HASH}, 4, 8, ebpf::errc::wrong_type, "LruHashMap needs an lru_hash map, 'h' is a hash"},
-        {{BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH}, 4, 8, ebpf::errc::wrong_type,
+        {{BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH},
+         4,
+         8,
+         ebpf::errc::wrong_type,
          "PerCpuHashMap needs a percpu_hash or lru_percpu_hash map, 'h' is a hash"},
         {{BPF_MAP_TYPE_QUEUE}, 0, 8, ebpf::errc::wrong_type, "Queue needs a queue map, 'h' is a hash"},
-        {{BPF_MAP_TYPE_SK_STORAGE}, 4, 8, ebpf::errc::wrong_type, "SocketStorage needs an sk_storage map, 'h' is a hash"},
-        {{BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH}, 8, 8, ebpf::errc::size_mismatch,
+        {{BPF_MAP_TYPE_SK_STORAGE},
+         4,
+         8,
+         ebpf::errc::wrong_type,
+         "SocketStorage needs an sk_storage map, 'h' is a hash"},
+        {{BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH},
+         8,
+         8,
+         ebpf::errc::size_mismatch,
          "HashMap needs 8-byte keys, 'h' has 4-byte keys"},
-        {{BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH}, 4, 16, ebpf::errc::size_mismatch,
+        {{BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH},
+         4,
+         16,
+         ebpf::errc::size_mismatch,
          "HashMap needs 16-byte values, 'h' has 8-byte values"},
     };
     for (const auto& c : cases) {
