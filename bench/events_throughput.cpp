@@ -357,7 +357,7 @@ class Bench {
 public:
     explicit Bench(std::uint32_t ring_bytes) : skel_(Skel::open()) {
         if (int err = bpf_map__set_max_entries(skel_->maps.ring, ring_bytes))
-            ebpf::throw_error(err, "events_bench: ring size");
+            throw ebpf::Error::sys(err, "events_bench: ring size");
         skel_.load();
     }
     void add_producers(const std::vector<pid_t>& pids) {

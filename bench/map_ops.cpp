@@ -52,7 +52,7 @@ constexpr Pair kPairs[] = {
     {"HashMap::lookup_into", "`HashMap::lookup_into` (→ `bool`)", "`bpf_map_lookup_elem`"},
     {"HashMap::update", "`HashMap::update`", "`bpf_map_update_elem`"},
     {"Array::get", "`Array::get`", "`bpf_map_lookup_elem`"},
-    {"Array::set", "`Array::set`", "`bpf_map_update_elem`"},
+    {"Array::update", "`Array::update`", "`bpf_map_update_elem`"},
 };
 // The harness against itself (raw hash lookup on both sides): how far from 1.000 a ratio
 // lands when there is no difference. Not part of the goal.
@@ -131,8 +131,8 @@ void register_benchmarks() {
         benchmark::DoNotOptimize(value);
         return true;
     };
-    auto typed_set = [&array](std::uint32_t index) {
-        array.set(index, index + 1);
+    auto typed_array_update = [&array](std::uint32_t index) {
+        array.update(index, index + 1);
         return true;
     };
     // The same operations as plain libbpf calls on the same fds; a raw caller checks the
@@ -158,7 +158,7 @@ void register_benchmarks() {
     add(kPairs[1].name, typed_lookup_into, raw_lookup(hash.fd()));
     add(kPairs[2].name, typed_update, raw_update(hash.fd()));
     add(kPairs[3].name, typed_get, raw_lookup(array.fd()));
-    add(kPairs[4].name, typed_set, raw_update(array.fd()));
+    add(kPairs[4].name, typed_array_update, raw_update(array.fd()));
     add(kControl.name, raw_lookup(hash.fd()), raw_lookup(hash.fd()));
 }
 
@@ -185,7 +185,7 @@ int main(int argc, char** argv) {
         maps.emplace();
         for (std::uint32_t k = 0; k < kEntries; ++k) {
             maps->hash.update(k, k);
-            maps->array.set(k, k);
+            maps->array.update(k, k);
         }
         register_benchmarks();
         MedianCapture reporter;

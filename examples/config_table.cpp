@@ -34,11 +34,11 @@ class Child {
 public:
     explicit Child(int n) {
         int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) != 0) throw ebpf::Error(errno, "pipe");
+        if (::pipe2(fds, O_CLOEXEC) != 0) throw ebpf::Error::sys(errno, "pipe");
         ebpf::Fd read_end(fds[0]);
         go_ = ebpf::Fd(fds[1]);
         pid_ = ::fork();
-        if (pid_ < 0) throw ebpf::Error(errno, "fork");
+        if (pid_ < 0) throw ebpf::Error::sys(errno, "fork");
         if (pid_ == 0) {
             char byte = 0;
             if (::read(read_end.get(), &byte, 1) != 1) ::_exit(2);
@@ -62,7 +62,7 @@ public:
     }
     void go() {
         const char byte = 1;
-        if (::write(go_.get(), &byte, 1) != 1) throw ebpf::Error(errno, "write to child");
+        if (::write(go_.get(), &byte, 1) != 1) throw ebpf::Error::sys(errno, "write to child");
     }
 
 private:
@@ -92,8 +92,8 @@ bool run() {
         counter_config cfg{};
         cfg.enabled = expect != Counts::nothing;
         cfg.pid = expect == Counts::the_child ? static_cast<std::uint32_t>(child.pid()) : self;
-        settings.set(0, cfg);  // takes effect on the program's next run
-        counted.set(0, 0);
+        settings.update(0, cfg);  // takes effect on the program's next run
+        counted.update(0, 0);
 
         call_getppid(kOwnCalls);
         child.go();

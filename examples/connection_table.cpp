@@ -49,7 +49,7 @@ std::vector<std::uint8_t> states_of(const conn_value& value) {
 
 ebpf::Fd tcp_socket() {
     ebpf::Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) throw ebpf::Error(errno, "socket");
+    if (!fd) throw ebpf::Error::sys(errno, "socket");
     return fd;
 }
 
@@ -64,7 +64,8 @@ sockaddr_in loopback(std::uint16_t port) {
 std::uint16_t local_port(const ebpf::Fd& fd) {
     sockaddr_in addr{};
     socklen_t len = sizeof(addr);
-    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) throw ebpf::Error(errno, "getsockname");
+    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        throw ebpf::Error::sys(errno, "getsockname");
     return ntohs(addr.sin_port);
 }
 
@@ -73,8 +74,8 @@ bool run() {
     ebpf::Fd listener = tcp_socket();
     sockaddr_in addr = loopback(0);
     if (::bind(listener.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0)
-        throw ebpf::Error(errno, "bind 127.0.0.1");
-    if (::listen(listener.get(), 8) != 0) throw ebpf::Error(errno, "listen");
+        throw ebpf::Error::sys(errno, "bind 127.0.0.1");
+    if (::listen(listener.get(), 8) != 0) throw ebpf::Error::sys(errno, "listen");
     const std::uint16_t port = local_port(listener);
 
     auto skel = ebpf::Skeleton<connection_table_bpf>::open();
@@ -91,10 +92,10 @@ bool run() {
     for (int i = 0; i < kConnections; ++i) {
         clients.push_back(tcp_socket());
         if (::connect(clients.back().get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0)
-            throw ebpf::Error(errno, "connect to 127.0.0.1:" + std::to_string(port));
+            throw ebpf::Error::sys(errno, "connect to 127.0.0.1:" + std::to_string(port));
         client_ports.push_back(local_port(clients.back()));
         accepted.emplace_back(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        if (!accepted.back()) throw ebpf::Error(errno, "accept");
+        if (!accepted.back()) throw ebpf::Error::sys(errno, "accept");
     }
 
     // connect() returns once its socket is ESTABLISHED and accept() once the server's is:

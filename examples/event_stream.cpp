@@ -33,7 +33,7 @@ pid_t spawn_true(const std::string& arg) {
     // pages the child shares with the parent, present.
     const std::string path = "/bin/true";
     const pid_t pid = ::fork();
-    if (pid < 0) throw ebpf::Error(errno, "fork");
+    if (pid < 0) throw ebpf::Error::sys(errno, "fork");
     if (pid == 0) {
         const char* argv[] = {path.c_str(), arg.c_str(), nullptr};
         ::execv(argv[0], const_cast<char* const*>(argv));

@@ -28,7 +28,7 @@ using example::check;
 std::vector<int> allowed_cpus() {
     cpu_set_t set;
     CPU_ZERO(&set);
-    if (::sched_getaffinity(0, sizeof(set), &set) != 0) throw ebpf::Error(errno, "sched_getaffinity");
+    if (::sched_getaffinity(0, sizeof(set), &set) != 0) throw ebpf::Error::sys(errno, "sched_getaffinity");
     std::vector<int> cpus;
     for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
         if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);

@@ -70,7 +70,7 @@ struct LoaderReport {
 bool in_child(const char* role, const std::function<int()>& body) {
     std::fflush(stdout);  // or the child would print the parent's buffered output again
     const pid_t pid = ::fork();
-    if (pid < 0) throw ebpf::Error(errno, "fork");
+    if (pid < 0) throw ebpf::Error::sys(errno, "fork");
     if (pid == 0) {
         int status = 1;
         try {
@@ -97,9 +97,10 @@ int loader(const std::string& path, int report_fd) {
     bpf_prog_info info{};
     std::uint32_t len = sizeof(info);
     if (int err = bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.count_getppid), &info, &len); err)
-        throw ebpf::Error(err, "program 'count_getppid': get info");
+        throw ebpf::Error::sys(err, "program 'count_getppid': get info");
     const LoaderReport report{static_cast<std::uint32_t>(::getpid()), calls.info().id, info.id};
-    if (::write(report_fd, &report, sizeof(report)) != sizeof(report)) throw ebpf::Error(errno, "report to parent");
+    if (::write(report_fd, &report, sizeof(report)) != sizeof(report))
+        throw ebpf::Error::sys(errno, "report to parent");
     fmt::print("[loader {}] loaded program id {}, called getppid() {} times, pinned map '{}' (id {}); exits\n",
                ::getpid(), info.id, kLoaderCalls, calls.info().name, calls.info().id);
     return 0;  // the skeleton goes: program detached and unloaded; the pin keeps the map
@@ -124,7 +125,7 @@ bool gone(const std::function<void()>& open) {
         try {
             open();
         } catch (const ebpf::Error& e) {
-            if (e.errno_value() == ENOENT) return true;
+            if (e.code() == ebpf::errc::not_found) return true;
             throw;
         }
         if (std::chrono::steady_clock::now() > deadline) return false;
@@ -137,7 +138,7 @@ bool run() {
     fmt::print("Pin path: {}\n", pin.path());
 
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw ebpf::Error(errno, "pipe");
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw ebpf::Error::sys(errno, "pipe");
     ebpf::Fd report_read(fds[0]), report_write(fds[1]);
     bool ok = check(in_child("loader", [&] { return loader(pin.path(), report_write.get()); }),
                     "the loader pinned the map and exited");
@@ -149,7 +150,7 @@ bool run() {
     // The loader is gone, and with it its program: only the pin holds the map.
     const bool prog_gone = gone([&] {
         ebpf::Fd prog(bpf_prog_get_fd_by_id(report.prog_id));
-        if (!prog) throw ebpf::Error(errno, "program id " + std::to_string(report.prog_id));
+        if (!prog) throw ebpf::Error::sys(errno, "program id " + std::to_string(report.prog_id));
     });
     ok &= check(prog_gone, fmt::format("program id {} was unloaded when the loader exited", report.prog_id));
 

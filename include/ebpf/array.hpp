@@ -10,11 +10,6 @@
 
 namespace ebpf {
 
-namespace detail {
-// Out of line, so that Array::get stays small enough to inline.
-[[noreturn, gnu::cold]] void throw_out_of_range(const Map& map, std::uint32_t index);
-}  // namespace detail
-
 template <MapData V>
 class Array : public TypedHandle<Array<V>> {
     using Base = TypedHandle<Array<V>>;
@@ -23,7 +18,7 @@ public:
     using mapped_type = V;
 
     explicit Array(Map map) : Base(std::move(map)) {
-        detail::check_binding(this->info(), {BPF_MAP_TYPE_ARRAY}, "Array", sizeof(std::uint32_t), sizeof(V));
+        detail::check_binding(this->info(), {BPF_MAP_TYPE_ARRAY}, sizeof(std::uint32_t), sizeof(V));
     }
 
     // BPF_F_MMAPABLE and BPF_F_RDONLY_PROG are among the useful flags.
@@ -34,7 +29,8 @@ public:
 
     std::uint32_t size() const noexcept { return this->info().max_entries; }
 
-    // Out of range is an error for an array (every index below size() exists).
+    // Out of range is an error for an array (every index below size() exists):
+    // errc::out_of_range. lookup() gives nullopt instead.
     V get(std::uint32_t index) const {
         V value;
         if (!this->map_.lookup(&index, &value)) detail::throw_out_of_range(this->map_, index);
@@ -45,17 +41,20 @@ public:
         if (!this->map_.lookup(&index, &value)) return std::nullopt;
         return value;
     }
-    void set(std::uint32_t index, const V& value, UpdateFlags flags = UpdateFlags::any) {
+    // Past the end: errc::out_of_range; UpdateFlags::no_exist: errc::key_exists (every
+    // slot exists).
+    void update(std::uint32_t index, const V& value, UpdateFlags flags = UpdateFlags::any) {
         this->map_.update(&index, &value, flags);
     }
 
     // Every slot in index order, in one batched read where the kernel supports it.
-    std::vector<V> values() const {
-        std::vector<V> out(size());
-        this->map_.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
+    Listing<V> values() const {
+        Listing<V> out;
+        out.items.resize(size());
+        out.result = this->map_.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) {
                 auto index = load_as<std::uint32_t>(keys + i * sizeof(std::uint32_t));
-                if (index < out.size()) out[index] = load_as<V>(values + i * sizeof(V));
+                if (index < out.items.size()) out.items[index] = load_as<V>(values + i * sizeof(V));
             }
         });
         return out;

@@ -2,7 +2,7 @@
 // file descriptors: programs (tail calls), perf events, cgroups, sockets, AF_XDP sockets
 // and inner maps. Reading such a map from user space returns an id or a socket cookie,
 // not the fd, and several types cannot be read from user space at all (the handle then
-// throws Error with EOPNOTSUPP from the kernel).
+// throws errc::not_supported, from the kernel's EOPNOTSUPP).
 #pragma once
 
 #include <optional>
@@ -19,7 +19,7 @@ std::uint64_t read_fd_slot(const Map& map, const void* key, bool& found);
 void write_fd_slot(Map& map, const void* key, int fd, UpdateFlags flags);
 MapSpec fd_map_spec(bpf_map_type type, std::string name, std::uint32_t key_size, std::uint32_t value_size,
                     std::uint32_t max_entries, std::uint32_t flags, int inner_map_fd = -1);
-void check_fd_binding(const MapInfo& info, bpf_map_type type, std::string_view handle, std::size_t key_size);
+void check_fd_binding(const MapInfo& info, bpf_map_type type, std::size_t key_size);
 }  // namespace detail
 
 // index → fd, for the array-shaped types.
@@ -29,7 +29,7 @@ class FdArray : public TypedHandle<FdArray<Type>> {
 
 public:
     explicit FdArray(Map map) : Base(std::move(map)) {
-        detail::check_fd_binding(this->info(), Type, map_type_name(Type), sizeof(std::uint32_t));
+        detail::check_fd_binding(this->info(), Type, sizeof(std::uint32_t));
     }
 
     // value_size 4 (an fd) or, for sockmap and reuseport_sockarray, 8 (reads then give
@@ -51,13 +51,12 @@ public:
     std::uint32_t size() const noexcept { return this->info().max_entries; }
 
     // Stores the object behind `fd` at `index` (the map takes its own reference).
-    void set(std::uint32_t index, int fd, UpdateFlags flags = UpdateFlags::any) {
+    void update(std::uint32_t index, int fd, UpdateFlags flags = UpdateFlags::any) {
         detail::write_fd_slot(this->map_, &index, fd, flags);
     }
-    void set(std::uint32_t index, const Map& inner, UpdateFlags flags = UpdateFlags::any)
-        requires(Type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
-    {
-        set(index, inner.fd(), flags);
+    void update(std::uint32_t index, const Map& inner,
+                UpdateFlags flags = UpdateFlags::any) requires(Type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+        update(index, inner.fd(), flags);
     }
     bool erase(std::uint32_t index) { return this->map_.erase(&index); }
 
@@ -76,9 +75,7 @@ class FdHash : public TypedHandle<FdHash<K, Type>> {
     using Base = TypedHandle<FdHash<K, Type>>;
 
 public:
-    explicit FdHash(Map map) : Base(std::move(map)) {
-        detail::check_fd_binding(this->info(), Type, map_type_name(Type), sizeof(K));
-    }
+    explicit FdHash(Map map) : Base(std::move(map)) { detail::check_fd_binding(this->info(), Type, sizeof(K)); }
     static FdHash create(std::string name, std::uint32_t max_entries, std::uint32_t value_size = 4,
                          std::uint32_t flags = 0)
         requires(Type != BPF_MAP_TYPE_HASH_OF_MAPS)
@@ -93,13 +90,12 @@ public:
             detail::fd_map_spec(Type, std::move(name), sizeof(K), 4, max_entries, flags, inner_template.fd())));
     }
 
-    void set(const K& key, int fd, UpdateFlags flags = UpdateFlags::any) {
+    void update(const K& key, int fd, UpdateFlags flags = UpdateFlags::any) {
         detail::write_fd_slot(this->map_, &key, fd, flags);
     }
-    void set(const K& key, const Map& inner, UpdateFlags flags = UpdateFlags::any)
-        requires(Type == BPF_MAP_TYPE_HASH_OF_MAPS)
-    {
-        set(key, inner.fd(), flags);
+    void update(const K& key, const Map& inner,
+                UpdateFlags flags = UpdateFlags::any) requires(Type == BPF_MAP_TYPE_HASH_OF_MAPS) {
+        update(key, inner.fd(), flags);
     }
     bool erase(const K& key) { return this->map_.erase(&key); }
     std::optional<std::uint64_t> lookup(const K& key) const {
@@ -107,10 +103,11 @@ public:
         std::uint64_t v = detail::read_fd_slot(this->map_, &key, found);
         return found ? std::optional(v) : std::nullopt;
     }
-    std::vector<K> keys() const {
-        std::vector<K> out;
-        this->map_.walk_by_next_key([&](const std::byte* keys, const std::byte*, std::size_t n) {
-            for (std::size_t i = 0; i < n; ++i) out.push_back(load_as<K>(keys + i * sizeof(K)));
+    // Walked with get_next_key: the values of these types are not readable in batches.
+    Listing<K> keys() const {
+        Listing<K> out;
+        out.result = this->map_.walk_by_next_key([&](const std::byte* keys, const std::byte*, std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) out.items.push_back(load_as<K>(keys + i * sizeof(K)));
         });
         return out;
     }

@@ -20,7 +20,7 @@ public:
     using mapped_type = V;
 
     explicit BasicHashMap(Map map) : Base(std::move(map)) {
-        detail::check_binding(this->info(), {Types...}, "HashMap", sizeof(K), sizeof(V));
+        detail::check_binding(this->info(), {Types...}, sizeof(K), sizeof(V));
     }
 
     // A new map of the first accepted type.
@@ -36,6 +36,12 @@ public:
     }
     // No allocation, no optional: false when the key is missing.
     bool lookup_into(const K& key, V& value) const { return this->map_.lookup(&key, &value); }
+    // lookup() that throws errc::key_not_found on a miss.
+    V get(const K& key) const {
+        V value;
+        if (!this->map_.lookup(&key, &value)) detail::throw_key_not_found(this->map_, "get");
+        return value;
+    }
     bool contains(const K& key) const {
         V value;
         return this->map_.lookup(&key, &value);
@@ -47,17 +53,11 @@ public:
     bool erase(const K& key) { return this->map_.erase(&key); }
     std::optional<V> take(const K& key) {
         V value;
-        if (!this->map_.lookup_and_delete(&key, &value)) return std::nullopt;
+        if (!this->map_.take(&key, &value)) return std::nullopt;
         return value;
     }
 
-    std::vector<K> keys() const {
-        std::vector<K> out;
-        this->map_.walk([&](const std::byte* keys, const std::byte*, std::size_t n) {
-            for (std::size_t i = 0; i < n; ++i) out.push_back(load_as<K>(keys + i * sizeof(K)));
-        });
-        return out;
-    }
+    Listing<K> keys() const { return this->template walk_keys<K>(); }
 
     // Every entry, batched; entries().complete() says whether the walk saw the whole map.
     Entries<K, V> entries(std::size_t batch_size = 4096) const {
@@ -76,8 +76,9 @@ public:
     std::size_t update_batch(const std::vector<K>& keys, const std::vector<V>& values,
                              UpdateFlags flags = UpdateFlags::any) {
         if (keys.size() != values.size())
-            throw Error(this->map_.describe() + ": update_batch: " + std::to_string(keys.size()) +
-                        " keys but " + std::to_string(values.size()) + " values");
+            throw Error::make(errc::size_mismatch, this->map_.describe() +
+                                                       ": update_batch: " + std::to_string(keys.size()) + " keys but " +
+                                                       std::to_string(values.size()) + " values");
         return this->map_.update_batch(keys.data(), values.data(), keys.size(), flags);
     }
     std::size_t erase_batch(const std::vector<K>& keys) {

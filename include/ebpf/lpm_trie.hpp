@@ -31,7 +31,7 @@ public:
     static_assert(sizeof(Key) == sizeof(std::uint32_t) + sizeof(Data), "no padding allowed in an LPM key");
 
     explicit LpmTrie(Map map) : Base(std::move(map)) {
-        detail::check_binding(this->info(), {BPF_MAP_TYPE_LPM_TRIE}, "LpmTrie", sizeof(Key), sizeof(V));
+        detail::check_binding(this->info(), {BPF_MAP_TYPE_LPM_TRIE}, sizeof(Key), sizeof(V));
     }
     // The kernel requires BPF_F_NO_PREALLOC for tries; it is added here.
     static LpmTrie create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
@@ -44,22 +44,29 @@ public:
     // The value of the longest prefix containing `address`.
     std::optional<V> longest_match(const Data& address) const { return lookup({max_prefixlen, address}); }
 
-    // Exact prefix lookups and edits.
+    // Lookups by key: the kernel matches the longest stored prefix of at most
+    // key.prefixlen bits that contains key.data (never only the exact prefix).
+    // Edits are exact: trie.update({24, {10, 0, 0, 0}}, value), trie.erase({24, …}).
     std::optional<V> lookup(const Key& key) const {
         V value;
         if (!this->map_.lookup(&key, &value)) return std::nullopt;
         return value;
     }
+    // Spelled out (not the base's templates) so that braced keys work: trie.get({24, address}).
+    V get(const Key& key) const {
+        V value;
+        if (!this->map_.lookup(&key, &value)) detail::throw_key_not_found(this->map_, "get");
+        return value;
+    }
+    bool contains(const Key& key) const { return lookup(key).has_value(); }
     void update(const Key& key, const V& value, UpdateFlags flags = UpdateFlags::any) {
         check_prefix(key);
         this->map_.update(&key, &value, flags);
     }
-    void insert(std::uint32_t prefixlen, const Data& data, const V& value, UpdateFlags flags = UpdateFlags::any) {
-        update(Key{prefixlen, data}, value, flags);
-    }
     bool erase(const Key& key) { return this->map_.erase(&key); }
 
-    // Tries have no batch operations: this walks with get_next_key (bounded, no repeats).
+    // Tries have no batch operations: these walk with get_next_key (bounded, no repeats).
+    Listing<Key> keys() const { return this->template walk_keys<Key>(); }
     Entries<Key, V> entries() const {
         Entries<Key, V> out;
         out.result = this->map_.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
@@ -72,8 +79,9 @@ public:
 private:
     void check_prefix(const Key& key) const {
         if (key.prefixlen > max_prefixlen)
-            throw Error(this->map_.describe() + ": prefix length " + std::to_string(key.prefixlen) + " is longer than " +
-                        std::to_string(max_prefixlen) + " bits");
+            throw Error::make(errc::out_of_range, this->map_.describe() + ": prefix length " +
+                                                      std::to_string(key.prefixlen) + " is longer than " +
+                                                      std::to_string(max_prefixlen) + " bits");
     }
 };
 

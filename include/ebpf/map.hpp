@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "ebpf/error.hpp"
 #include "ebpf/fd.hpp"
 
 struct bpf_map;
@@ -89,8 +90,8 @@ struct MapSpec {
 // BPF_ANY / BPF_NOEXIST / BPF_EXIST, optionally with BPF_F_LOCK.
 enum class UpdateFlags : std::uint64_t {
     any = BPF_ANY,
-    no_exist = BPF_NOEXIST,  // create only: Error::key_exists() when present
-    exist = BPF_EXIST,       // replace only: Error::key_not_found() when missing
+    no_exist = BPF_NOEXIST,  // create only: errc::key_exists when present
+    exist = BPF_EXIST,       // replace only: errc::key_not_found when missing
     lock = BPF_F_LOCK,       // with a bpf_spin_lock in the value
 };
 constexpr UpdateFlags operator|(UpdateFlags a, UpdateFlags b) {
@@ -144,18 +145,24 @@ public:
         int ret = bpf_map_lookup_elem_flags(fd(), key, value, flags);
         return ret == 0 || lookup_failed(ret);
     }
+    // Failures: errc::key_exists (no_exist), key_not_found (exist), map_full (E2BIG from
+    // a hash), out_of_range (an index past an array's end), not_supported, permission.
     void update(const void* key, const void* value, UpdateFlags flags = UpdateFlags::any) {
         int ret = bpf_map_update_elem(fd(), key, value, static_cast<std::uint64_t>(flags));
-        if (ret) update_failed(ret);
+        if (ret) update_failed(ret, key);
     }
     // false when the key was missing.
     bool erase(const void* key);
     // false at the end of the map. `key` null: the first key.
     bool next_key(const void* key, void* next) const;
-    // Queue/stack pop (key null) or hash lookup-and-delete; false when empty/missing.
-    bool lookup_and_delete(const void* key, void* value);
-    // Queue/stack/bloom push (BPF_MAP_UPDATE_ELEM with a null key).
+    // Lookup and delete in one step (hash maps); false when the key was missing.
+    bool take(const void* key, void* value);
+    // Keyless maps. push: queue, stack, bloom filter (errc::map_full when full); pop: queue,
+    // stack (false when empty); peek: queue, stack, or a bloom filter test (false when
+    // empty / not in the filter). On any other map type: errc::wrong_type.
     void push(const void* value, UpdateFlags flags = UpdateFlags::any);
+    bool pop(void* value);
+    bool peek(void* value) const;
 
     void pin(const std::string& path) const;
     static void unpin(const std::string& path);
@@ -196,7 +203,9 @@ private:
                                       std::size_t batch_size) const;
     // false for a missing key; throws for any other failure.
     [[gnu::cold]] bool lookup_failed(int ret) const;
-    [[noreturn, gnu::cold]] void update_failed(int ret) const;
+    [[noreturn, gnu::cold]] void update_failed(int ret, const void* key) const;
+    // Throws the Error for a failed `operation`, or wrong_type before the syscall.
+    [[noreturn, gnu::cold]] void failed(std::string_view operation, int err, const void* key = nullptr) const;
     // Compacts a batch to the keys not yet in `seen`; returns how many remain.
     std::size_t drop_repeats(std::byte* keys, std::byte* values, std::size_t n,
                              std::unordered_set<std::string>& seen) const;
@@ -208,5 +217,13 @@ private:
 
 // Reads a map's info from a map fd.
 MapInfo map_info(int fd);
+
+namespace detail {
+// The Error a map operation that failed with `err` throws: the one translation from the
+// kernel's errno to errc and text ("map 'h' is full (8 of 8 entries; E2BIG)"). `key`,
+// when given, names an array index. Public so that tests can check every errno of every
+// operation, including those the kernel does not produce on demand.
+Error map_error(const MapInfo& info, std::string_view operation, int err, const void* key = nullptr);
+}  // namespace detail
 
 }  // namespace ebpf

@@ -21,8 +21,9 @@ public:
     explicit PerCpu(const V& value) : values_(possible_cpus(), value) {}
     explicit PerCpu(std::vector<V> values) : values_(std::move(values)) {
         if (values_.size() != possible_cpus())
-            throw Error("PerCpu: " + std::to_string(values_.size()) + " values given, but the machine has " +
-                        std::to_string(possible_cpus()) + " possible CPUs");
+            throw Error::make(errc::size_mismatch, "PerCpu: " + std::to_string(values_.size()) +
+                                                       " values given, but the machine has " +
+                                                       std::to_string(possible_cpus()) + " possible CPUs");
     }
 
     std::size_t size() const noexcept { return values_.size(); }
@@ -89,18 +90,21 @@ public:
 
     Entries<K, PerCpu<V>> entries(std::size_t batch_size = 4096) const {
         Entries<K, PerCpu<V>> out;
-        const std::size_t stride = this->map_.value_buffer_size();
-        out.result = this->map_.walk(
-            [&](const std::byte* keys, const std::byte* values, std::size_t n) {
-                for (std::size_t i = 0; i < n; ++i)
-                    out.items.emplace_back(load_as<K>(keys + i * sizeof(K)), PerCpu<V>::decode(values + i * stride));
-            },
-            batch_size);
+        out.result = this->map_.walk(collect(out), batch_size);
         return out;
     }
 
 protected:
     explicit PerCpuOps(Map map) : Base(std::move(map)) {}
+
+    // A walk visitor appending (key, per-CPU values) to `out`.
+    Map::ChunkVisitor collect(Entries<K, PerCpu<V>>& out) const {
+        const std::size_t stride = this->map_.value_buffer_size();
+        return [&out, stride](const std::byte* keys, const std::byte* values, std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i)
+                out.items.emplace_back(load_as<K>(keys + i * sizeof(K)), PerCpu<V>::decode(values + i * stride));
+        };
+    }
 };
 
 // BPF_MAP_TYPE_PERCPU_HASH (and LRU_PERCPU_HASH).
@@ -110,13 +114,27 @@ class BasicPerCpuHashMap : public PerCpuOps<BasicPerCpuHashMap<K, V, Types...>, 
 
 public:
     explicit BasicPerCpuHashMap(Map map) : Base(std::move(map)) {
-        detail::check_binding(this->info(), {Types...}, "PerCpuHashMap", sizeof(K), sizeof(V));
+        detail::check_binding(this->info(), {Types...}, sizeof(K), sizeof(V));
     }
     static BasicPerCpuHashMap create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
         return BasicPerCpuHashMap(Map::create(MapSpec::make(std::get<0>(std::tuple{Types...}), std::move(name), sizeof(K),
                                                             sizeof(V), max_entries, flags)));
     }
+    // false when the key was missing.
     bool erase(const K& key) { return this->map_.erase(&key); }
+    // Lookup and delete in one step; nullopt when the key was missing.
+    std::optional<PerCpu<V>> take(const K& key) {
+        std::vector<std::byte> buffer(this->map_.value_buffer_size());
+        if (!this->map_.take(&key, buffer.data())) return std::nullopt;
+        return PerCpu<V>::decode(buffer.data());
+    }
+    Listing<K> keys() const { return this->template walk_keys<K>(); }
+    // Reads and removes every entry.
+    Entries<K, PerCpu<V>> drain() {
+        Entries<K, PerCpu<V>> out;
+        out.result = this->map_.drain(this->collect(out));
+        return out;
+    }
 };
 
 template <MapData K, MapData V>
@@ -131,8 +149,7 @@ class PerCpuArray : public PerCpuOps<PerCpuArray<V>, std::uint32_t, V> {
 
 public:
     explicit PerCpuArray(Map map) : Base(std::move(map)) {
-        detail::check_binding(this->info(), {BPF_MAP_TYPE_PERCPU_ARRAY}, "PerCpuArray", sizeof(std::uint32_t),
-                              sizeof(V));
+        detail::check_binding(this->info(), {BPF_MAP_TYPE_PERCPU_ARRAY}, sizeof(std::uint32_t), sizeof(V));
     }
     static PerCpuArray create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
         return PerCpuArray(Map::create(MapSpec::make(BPF_MAP_TYPE_PERCPU_ARRAY, std::move(name), sizeof(std::uint32_t),
@@ -141,16 +158,23 @@ public:
 
     std::uint32_t size() const noexcept { return this->info().max_entries; }
 
+    // As Array::get: errc::out_of_range past the end.
+    PerCpu<V> get(std::uint32_t index) const {
+        auto values = this->lookup(index);
+        if (!values) detail::throw_out_of_range(this->map_, index);
+        return *std::move(values);
+    }
+
     // Per-index sums over CPUs, in index order, from one batched read.
-    std::vector<V> sums() const
-        requires requires(V a, V b) { a += b; }
+    Listing<V> sums() const requires requires(V a, V b) { a += b; }
     {
-        std::vector<V> out(size());
+        Listing<V> out;
+        out.items.resize(size());
         const std::size_t stride = this->map_.value_buffer_size();
-        this->map_.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
+        out.result = this->map_.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) {
                 auto index = load_as<std::uint32_t>(keys + i * sizeof(std::uint32_t));
-                if (index < out.size()) out[index] = PerCpu<V>::decode(values + i * stride).sum();
+                if (index < out.items.size()) out.items[index] = PerCpu<V>::decode(values + i * stride).sum();
             }
         });
         return out;

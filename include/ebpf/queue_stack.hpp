@@ -15,25 +15,23 @@ class ValueStore : public TypedHandle<ValueStore<V, Type>> {
     using Base = TypedHandle<ValueStore<V, Type>>;
 
 public:
-    explicit ValueStore(Map map) : Base(std::move(map)) {
-        detail::check_binding(this->info(), {Type}, map_type_name(Type), 0, sizeof(V));
-    }
+    explicit ValueStore(Map map) : Base(std::move(map)) { detail::check_binding(this->info(), {Type}, 0, sizeof(V)); }
     static ValueStore create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
         return ValueStore(Map::create(MapSpec::make(Type, std::move(name), 0, sizeof(V), max_entries, flags)));
     }
 
-    // Full: Error::map_full(), unless flags is UpdateFlags::exist, which drops the oldest
+    // Full: errc::map_full, unless flags is UpdateFlags::exist, which drops the oldest
     // (queue) or bottom (stack) value to make room.
     void push(const V& value, UpdateFlags flags = UpdateFlags::any) { this->map_.push(&value, flags); }
     // nullopt when empty.
     std::optional<V> pop() {
         V value;
-        if (!this->map_.lookup_and_delete(nullptr, &value)) return std::nullopt;
+        if (!this->map_.pop(&value)) return std::nullopt;
         return value;
     }
     std::optional<V> peek() const {
         V value;
-        if (!this->map_.lookup(nullptr, &value)) return std::nullopt;
+        if (!this->map_.peek(&value)) return std::nullopt;
         return value;
     }
 };
@@ -51,7 +49,7 @@ class BloomFilter : public TypedHandle<BloomFilter<V>> {
 
 public:
     explicit BloomFilter(Map map) : Base(std::move(map)) {
-        detail::check_binding(this->info(), {BPF_MAP_TYPE_BLOOM_FILTER}, "BloomFilter", 0, sizeof(V));
+        detail::check_binding(this->info(), {BPF_MAP_TYPE_BLOOM_FILTER}, 0, sizeof(V));
     }
     // `hashes`: hash functions per value (1–15; the kernel's default 5 when 0).
     static BloomFilter create(std::string name, std::uint32_t max_entries, std::uint32_t hashes = 0,
@@ -63,7 +61,7 @@ public:
     void insert(const V& value) { this->map_.push(&value); }
     bool contains(const V& value) const {
         V probe = value;
-        return this->map_.lookup(nullptr, &probe);
+        return this->map_.peek(&probe);
     }
 };
 

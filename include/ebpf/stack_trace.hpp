@@ -14,9 +14,10 @@ class StackTraceMap : public TypedHandle<StackTraceMap> {
 public:
     explicit StackTraceMap(Map map) : TypedHandle(std::move(map)) {
         const auto& i = info();
-        detail::check_binding(i, {BPF_MAP_TYPE_STACK_TRACE}, "StackTraceMap", sizeof(std::uint32_t), i.value_size);
+        detail::check_binding(i, {BPF_MAP_TYPE_STACK_TRACE}, sizeof(std::uint32_t), i.value_size);
         if (i.value_size == 0 || i.value_size % sizeof(std::uint64_t))
-            throw Error("map '" + i.name + "': a stack trace value must be a whole number of 8-byte addresses");
+            throw Error::make(errc::size_mismatch, "StackTraceMap needs values of whole 8-byte addresses, '" + i.name +
+                                                       "' has " + std::to_string(i.value_size) + "-byte values");
     }
     // `depth`: addresses kept per stack (the kernel's limit is 127 by default).
     static StackTraceMap create(std::string name, std::uint32_t max_entries, std::uint32_t depth = 127) {
@@ -33,10 +34,11 @@ public:
         return ips;
     }
     bool erase(std::uint32_t stack_id) { return map_.erase(&stack_id); }
-    std::vector<std::uint32_t> ids() const {
-        std::vector<std::uint32_t> out;
-        map_.walk_by_next_key([&](const std::byte* keys, const std::byte*, std::size_t n) {
-            for (std::size_t k = 0; k < n; ++k) out.push_back(load_as<std::uint32_t>(keys + k * 4));
+    // Every stack id (walked with get_next_key: stack maps have no batch lookups).
+    Listing<std::uint32_t> ids() const {
+        Listing<std::uint32_t> out;
+        out.result = map_.walk_by_next_key([&](const std::byte* keys, const std::byte*, std::size_t n) {
+            for (std::size_t k = 0; k < n; ++k) out.items.push_back(load_as<std::uint32_t>(keys + k * 4));
         });
         return out;
     }

@@ -26,18 +26,18 @@ class LocalStorage : public TypedHandle<LocalStorage<V, Type>> {
 
 public:
     explicit LocalStorage(Map map) : Base(std::move(map)) {
-        detail::check_binding(this->info(), {Type}, map_type_name(Type), sizeof(int), sizeof(V));
+        detail::check_binding(this->info(), {Type}, sizeof(int), sizeof(V));
     }
     static LocalStorage create(std::string name, std::uint32_t flags = 0) {
         return LocalStorage(detail::create_local_storage(Type, name, sizeof(V), flags));
     }
-    // The value attached to the object behind `fd`.
-    std::optional<V> get(int fd) const {
+    // The value attached to the object behind `fd`; nullopt when it has none.
+    std::optional<V> lookup(int fd) const {
         V value;
         if (!this->map_.lookup(&fd, &value)) return std::nullopt;
         return value;
     }
-    void set(int fd, const V& value, UpdateFlags flags = UpdateFlags::any) { this->map_.update(&fd, &value, flags); }
+    void update(int fd, const V& value, UpdateFlags flags = UpdateFlags::any) { this->map_.update(&fd, &value, flags); }
     bool erase(int fd) { return this->map_.erase(&fd); }
 };
 
@@ -71,7 +71,7 @@ public:
     using value_type = std::conditional_t<per_cpu, PerCpu<V>, V>;
 
     explicit BasicCgroupStorage(Map map) : Base(std::move(map)) {
-        detail::check_binding(this->info(), {Type}, map_type_name(Type), sizeof(CgroupStorageKey), sizeof(V));
+        detail::check_binding(this->info(), {Type}, sizeof(CgroupStorageKey), sizeof(V));
     }
     // Entries appear only when a program using the map is attached to a cgroup.
     static BasicCgroupStorage create(std::string name, std::uint32_t flags = 0) {

@@ -15,7 +15,7 @@ class StructOpsMap : public TypedHandle<StructOpsMap> {
 public:
     explicit StructOpsMap(Map map) : TypedHandle(std::move(map)) {
         const auto& i = info();
-        detail::check_binding(i, {BPF_MAP_TYPE_STRUCT_OPS}, "StructOpsMap", sizeof(std::uint32_t), i.value_size);
+        detail::check_binding(i, {BPF_MAP_TYPE_STRUCT_OPS}, sizeof(std::uint32_t), i.value_size);
     }
     // The kernel BTF id of the ops struct this map implements (e.g. tcp_congestion_ops).
     std::uint32_t kernel_type_id() const noexcept { return info().btf_vmlinux_value_type_id; }

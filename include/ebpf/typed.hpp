@@ -22,29 +22,57 @@ concept MapData = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T>;
 // Number of possible CPUs (not online): the size of every per-CPU value.
 unsigned possible_cpus();
 
+// Copies a trivially copyable T out of raw bytes.
+template <MapData T>
+T load_as(const std::byte* bytes) {
+    T value;
+    std::memcpy(&value, bytes, sizeof(T));
+    return value;
+}
+
 namespace detail {
-// Throws Error naming the handle, the map and both sizes when `info` does not fit.
-// value_size 0 means "no value" (bloom filter keys, queue/stack).
-void check_binding(const MapInfo& info, std::initializer_list<bpf_map_type> accepted,
-                   std::string_view handle, std::size_t key_size, std::size_t value_size);
+// Throws Error naming the handle the user wrote (after the first accepted type: an
+// LruHashMap bound to a hash says "LruHashMap needs an lru_hash map, 'h' is a hash"),
+// errc::wrong_type or errc::size_mismatch. value_size 0 means "no value" (bloom filter
+// keys, queue/stack).
+void check_binding(const MapInfo& info, std::initializer_list<bpf_map_type> accepted, std::size_t key_size,
+                   std::size_t value_size);
+// The type check alone, for handles named otherwise (readers): errc::wrong_type,
+// "PerfBufferReader needs a perf_event_array map, 'r' is a ringbuf".
+void check_type(const MapInfo& info, std::initializer_list<bpf_map_type> accepted, std::string_view handle);
+// The typed handle for a map type, as users spell it ("LruHashMap", "Queue").
+std::string_view handle_name(bpf_map_type type) noexcept;
+// errc::out_of_range: "array 'a': index 9 out of range (4 entries)". Out of line, so that
+// Array::get stays small enough to inline.
+[[noreturn, gnu::cold]] void throw_out_of_range(const Map& map, std::uint32_t index);
+// errc::key_not_found: "map 'h': get: key not found".
+[[noreturn, gnu::cold]] void throw_key_not_found(const Map& map, std::string_view operation);
 }  // namespace detail
 
-// Entries read by a walk, plus whether the walk saw the whole map.
-template <class K, class V>
-class Entries {
+// What a walk read (keys, values, entries, sums, ids …), plus how the walk ended:
+// complete() is false when it stopped at its bound before the end of the map.
+template <class T>
+class Listing {
 public:
-    using value_type = std::pair<K, V>;
-    std::vector<value_type> items;
+    using value_type = T;
+    std::vector<T> items;
     WalkResult result;
 
     auto begin() const { return items.begin(); }
     auto end() const { return items.end(); }
-    std::size_t size() const { return items.size(); }
-    bool empty() const { return items.empty(); }
-    bool complete() const { return result.complete; }
+    std::size_t size() const noexcept { return items.size(); }
+    bool empty() const noexcept { return items.empty(); }
+    const T& operator[](std::size_t i) const { return items[i]; }
+    const T& at(std::size_t i) const { return items.at(i); }
+    bool complete() const noexcept { return result.complete; }
 };
 
-// Base of the typed handles (CRTP): the ways to open one, and access to the core.
+// Entries read by a walk: (key, value) pairs.
+template <class K, class V>
+using Entries = Listing<std::pair<K, V>>;
+
+// Base of the typed handles (CRTP): the ways to open one, access to the core, and the
+// verbs every handle with a lookup shares (get, contains).
 template <class Derived>
 class TypedHandle {
 public:
@@ -60,17 +88,31 @@ public:
     void pin(const std::string& path) const { map_.pin(path); }
     void freeze() { map_.freeze(); }
 
+    // lookup() that throws errc::key_not_found on a miss (arrays: errc::out_of_range).
+    template <class... Key>
+    auto get(const Key&... key) const {
+        auto value = static_cast<const Derived&>(*this).lookup(key...);
+        if (!value) detail::throw_key_not_found(map_, "get");
+        return *std::move(value);
+    }
+    template <class... Key>
+    bool contains(const Key&... key) const {
+        return static_cast<const Derived&>(*this).lookup(key...).has_value();
+    }
+
 protected:
     explicit TypedHandle(Map map) : map_(std::move(map)) {}
     Map map_;
-};
 
-// Copies a trivially copyable T out of raw bytes.
-template <MapData T>
-T load_as(const std::byte* bytes) {
-    T value;
-    std::memcpy(&value, bytes, sizeof(T));
-    return value;
-}
+    // Collects a walk of whole keys into a Listing<K>.
+    template <class K>
+    Listing<K> walk_keys() const {
+        Listing<K> out;
+        out.result = map_.walk([&](const std::byte* keys, const std::byte*, std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) out.items.push_back(load_as<K>(keys + i * sizeof(K)));
+        });
+        return out;
+    }
+};
 
 }  // namespace ebpf

@@ -19,7 +19,7 @@ class UserRingBufferWriter {
 public:
     explicit UserRingBufferWriter(const Map& map);
 
-    // Copies `record` into the ring and publishes it. A full ring throws Error (ENOSPC);
+    // Copies `record` into the ring and publishes it. A full ring throws errc::map_full;
     // write_blocking waits up to `timeout` for the BPF side to drain room instead.
     void write(std::span<const std::byte> record);
     void write_blocking(std::span<const std::byte> record, std::chrono::milliseconds timeout);
@@ -31,6 +31,7 @@ public:
     }
 
 private:
+    [[noreturn]] void reserve_failed(int err, std::size_t bytes) const;
     struct Free {
         void operator()(::user_ring_buffer* rb) const noexcept { user_ring_buffer__free(rb); }
     };

@@ -72,7 +72,8 @@ public:
     void print(std::span<const std::byte> record) {
         exec_event e{};
         std::memcpy(&e, record.data(), std::min(record.size(), sizeof(e)));
-        if (record.size() < EXEC_EVENT_HEADER_SIZE) throw ebpf::Error("events: a record shorter than an event header");
+        if (record.size() < EXEC_EVENT_HEADER_SIZE)
+            throw ebpf::Error::make(ebpf::errc::corrupt, "events: a record shorter than an event header");
         auto d = decode_args(e, record.size());
         std::string comm(e.comm, strnlen(e.comm, sizeof(e.comm)));
         if (json_) {
@@ -138,7 +139,7 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
         config.filter_pid = 1;
         config.pid = *options.pid;
     }
-    ebpf::Array<events_config>::from_libbpf(skel->maps.events_config).set(0, config);
+    ebpf::Array<events_config>::from_libbpf(skel->maps.events_config).update(0, config);
     auto dropped = ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.events_dropped);
 
     Printer printer(options, global);
@@ -186,7 +187,7 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
         }
         pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {reader_fd, POLLIN, 0}};
         int ready = ::poll(fds, 2, timeout);
-        if (ready < 0 && errno != EINTR) ebpf::throw_error(errno, "events: poll");
+        if (ready < 0 && errno != EINTR) throw ebpf::Error::sys(errno, "events: poll");
         if (fds[0].revents & POLLIN) signals.wait(std::chrono::nanoseconds::zero());
         if ((fds[1].revents & POLLIN) || options.wakeup_bytes) consume();
         std::cout.flush();

@@ -173,7 +173,7 @@ void verb_list(Words& w, const GlobalOptions& global) {
         std::string name = w.next("map name").substr(0, BPF_OBJ_NAME_LEN - 1);
         for (auto& i : ebpf::Map::list())
             if (i.name == name) maps.push_back(i);
-        if (maps.empty()) throw ebpf::Error(ENOENT, "map name '" + name + "': no such map");
+        if (maps.empty()) throw ebpf::Error::make(ebpf::errc::not_found, "map name '" + name + "': no such map");
     } else {
         maps.push_back(open_selected(w).info());
     }
@@ -250,7 +250,8 @@ void verb_lookup(Words& w, const GlobalOptions& global) {
     auto key = parse_data(w, "key", map.info().key_size, format, map.info().btf_key_type_id);
     w.finish();
     std::vector<std::byte> value(map.value_buffer_size());
-    if (!map.lookup(key.data(), value.data())) throw ebpf::Error(ENOENT, map.describe() + ": lookup: key not found");
+    if (!map.lookup(key.data(), value.data()))
+        throw ebpf::Error::make(ebpf::errc::key_not_found, map.describe() + ": lookup: key not found");
     print_entry(format, key, value, global);
 }
 
@@ -265,11 +266,11 @@ std::optional<ebpf::Fd> reference_value(Words& w, const ebpf::MapInfo& info) {
     if (how == "id") {
         auto id = static_cast<std::uint32_t>(parse_number(w.next("id"), "id", UINT32_MAX));
         fd = programs ? bpf_prog_get_fd_by_id(id) : bpf_map_get_fd_by_id(id);
-        if (fd < 0) ebpf::throw_error(fd, fmt::format("{} id {}", programs ? "program" : "map", id));
+        if (fd < 0) throw ebpf::Error::sys(fd, fmt::format("{} id {}", programs ? "program" : "map", id));
     } else if (how == "pinned") {
         std::string path = w.next("pin path");
         fd = bpf_obj_get(path.c_str());
-        if (fd < 0) ebpf::throw_error(fd, "pinned object '" + path + "'");
+        if (fd < 0) throw ebpf::Error::sys(fd, "pinned object '" + path + "'");
     } else {
         throw UsageError(fmt::format("map: value of a {} map: expected id or pinned, not '{}'", info.type_name(), how));
     }
@@ -317,7 +318,8 @@ void verb_delete(Words& w) {
     w.expect("key");
     auto key = parse_data(w, "key", map.info().key_size, format, map.info().btf_key_type_id);
     w.finish();
-    if (!map.erase(key.data())) throw ebpf::Error(ENOENT, map.describe() + ": delete: key not found");
+    if (!map.erase(key.data()))
+        throw ebpf::Error::make(ebpf::errc::key_not_found, map.describe() + ": delete: key not found");
 }
 
 void verb_getnext(Words& w, const GlobalOptions& global) {
@@ -329,7 +331,8 @@ void verb_getnext(Words& w, const GlobalOptions& global) {
     w.finish();
     std::vector<std::byte> next(info.key_size);
     if (!map.next_key(key ? key->data() : nullptr, next.data()))
-        throw ebpf::Error(ENOENT, map.describe() + ": getnext: " + (key ? "no key after this one" : "the map is empty"));
+        throw ebpf::Error::make(ebpf::errc::key_not_found,
+                                map.describe() + ": getnext: " + (key ? "no key after this one" : "the map is empty"));
     std::string out;
     if (global.json) {
         out += '{';
@@ -353,7 +356,9 @@ void verb_pin(Words& w) {
     std::string path = w.next("pin path");
     w.finish();
     if (!ebpf::system::is_on_bpffs(path))
-        throw ebpf::Error(EINVAL, "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
+        throw ebpf::Error::make(
+            ebpf::errc::bad_value,
+            "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
     map.pin(path);
 }
 
@@ -411,8 +416,11 @@ void verb_create(Words& w, const GlobalOptions& global) {
     if ((spec.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || spec.type == BPF_MAP_TYPE_HASH_OF_MAPS) && !inner)
         throw UsageError("map: create: a map of maps needs inner_map MAP (a map shaped like its inner maps)");
     if (!ebpf::system::is_on_bpffs(path))
-        throw ebpf::Error(EINVAL, "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
-    if (::access(path.c_str(), F_OK) == 0) throw ebpf::Error(EEXIST, "pin path '" + path + "' exists already");
+        throw ebpf::Error::make(
+            ebpf::errc::bad_value,
+            "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
+    if (::access(path.c_str(), F_OK) == 0)
+        throw ebpf::Error::make(ebpf::errc::bad_value, "pin path '" + path + "' exists already", EEXIST);
 
     std::optional<ebpf::Map> map;
     switch (spec.type) {
@@ -445,8 +453,10 @@ void verb_pop_or_peek(Words& w, bool pop, const GlobalOptions& global) {
     w.finish();
     EntryFormatter format(map.info());
     std::vector<std::byte> value(map.value_buffer_size());
-    bool got = pop ? map.lookup_and_delete(nullptr, value.data()) : map.lookup(nullptr, value.data());
-    if (!got) throw ebpf::Error(ENOENT, map.describe() + (pop ? ": pop" : ": peek") + ": the map is empty");
+    bool got = pop ? map.pop(value.data()) : map.peek(value.data());
+    if (!got)
+        throw ebpf::Error::make(ebpf::errc::key_not_found,
+                                map.describe() + (pop ? ": pop" : ": peek") + ": the map is empty");
     print_entry(format, {}, value, global);
 }
 

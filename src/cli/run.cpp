@@ -118,7 +118,9 @@ void run_object(const RunOptions& options, const GlobalOptions& global) {
         ebpf::system::ensure_bpffs();
         ::mkdir(options.pin_dir.c_str(), 0700);
         if (!ebpf::system::is_on_bpffs(options.pin_dir))
-            throw ebpf::Error(EINVAL, "--pin " + options.pin_dir + ": not a directory on a bpf filesystem (e.g. /sys/fs/bpf/NAME)");
+            throw ebpf::Error::make(
+                ebpf::errc::bad_value,
+                "--pin " + options.pin_dir + ": not a directory on a bpf filesystem (e.g. /sys/fs/bpf/NAME)");
     }
 
     prepare_kernel(global, /*need_tracefs=*/true);

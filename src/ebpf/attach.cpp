@@ -19,7 +19,7 @@ namespace ebpf {
 TcAttachment::TcAttachment(int ifindex, bpf_tc_attach_point point, int prog_fd) : ifindex_(ifindex), point_(point) {
     LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
     int err = bpf_tc_hook_create(&hook);
-    if (err && err != -EEXIST) throw_error(err, "tc: create clsact qdisc on ifindex " + std::to_string(ifindex));
+    if (err && err != -EEXIST) throw Error::sys(err, "tc: create clsact qdisc on ifindex " + std::to_string(ifindex));
     created_qdisc_ = err == 0;
     LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
     if ((err = bpf_tc_attach(&hook, &opts))) {
@@ -27,7 +27,7 @@ TcAttachment::TcAttachment(int ifindex, bpf_tc_attach_point point, int prog_fd) 
             hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
             bpf_tc_hook_destroy(&hook);
         }
-        throw_error(err, "tc: attach on ifindex " + std::to_string(ifindex));
+        throw Error::sys(err, "tc: attach on ifindex " + std::to_string(ifindex));
     }
     handle_ = opts.handle;
     priority_ = opts.priority;
@@ -70,13 +70,15 @@ Attachment attach_by_section(::bpf_program* program, const AttachTargets& target
     Attachment a;
     auto need = [&](bool have, const char* what) {
         if (!have)
-            throw Error("program '" + name + "' (SEC(\"" + section + "\")) needs " + what);
+            throw Error::make(errc::bad_value, "program '" + name + "' (SEC(\"" + section + "\")) needs " + what);
     };
     if (starts_with(section, "xdp")) {
         need(targets.ifindex > 0, "a network interface (--iface)");
         errno = 0;
         ::bpf_link* link = bpf_program__attach_xdp(program, targets.ifindex);
-        if (!link) throw_error(libbpf_errno(0), "program '" + name + "': attach XDP to " + interface_name(targets.ifindex));
+        if (!link)
+            throw Error::sys(libbpf_errno(0),
+                             "program '" + name + "': attach XDP to " + interface_name(targets.ifindex));
         a.handle.emplace<Link>(link);
         a.where = "xdp on " + interface_name(targets.ifindex);
         return a;
@@ -98,7 +100,9 @@ Attachment attach_by_section(::bpf_program* program, const AttachTargets& target
             LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = starts_with(section, "uretprobe"), .func_name = rest.c_str());
             errno = 0;
             ::bpf_link* link = bpf_program__attach_uprobe_opts(program, -1, targets.binary.c_str(), 0, &opts);
-            if (!link) throw_error(libbpf_errno(0), "program '" + name + "': attach uprobe to " + targets.binary + ":" + rest);
+            if (!link)
+                throw Error::sys(libbpf_errno(0),
+                                 "program '" + name + "': attach uprobe to " + targets.binary + ":" + rest);
             a.handle.emplace<Link>(link);
             a.where = section.substr(0, section.find('/')) + " " + targets.binary + ":" + rest;
             return a;

@@ -12,7 +12,7 @@ std::uint64_t read_fd_slot(const Map& map, const void* key, bool& found) {
 }
 
 void write_fd_slot(Map& map, const void* key, int fd, UpdateFlags flags) {
-    if (fd < 0) throw Error(EBADF, map.describe() + ": update with fd " + std::to_string(fd));
+    if (fd < 0) throw Error::make(errc::bad_value, map.describe() + ": update with fd " + std::to_string(fd), EBADF);
     // A 4-byte slot reads the low half of this u64, an 8-byte slot all of it: on a
     // little-endian machine both hold the fd.
     std::uint64_t value = static_cast<std::uint32_t>(fd);
@@ -27,19 +27,21 @@ MapSpec fd_map_spec(bpf_map_type type, std::string name, std::uint32_t key_size,
     return spec;
 }
 
-void check_fd_binding(const MapInfo& info, bpf_map_type type, std::string_view handle, std::size_t key_size) {
+void check_fd_binding(const MapInfo& info, bpf_map_type type, std::size_t key_size) {
     // The value is an fd slot of 4 or 8 bytes; only the type and the key are typed.
-    check_binding(info, {type}, handle, key_size, info.value_size);
+    check_binding(info, {type}, key_size, info.value_size);
     if (info.value_size != 4 && info.value_size != 8)
-        throw Error("map '" + info.name + "': " + std::string(handle) + " values must be 4 or 8 bytes, not " +
-                    std::to_string(info.value_size));
+        throw Error::make(errc::size_mismatch, std::string(handle_name(type)) + " needs 4- or 8-byte values, '" +
+                                                   info.name + "' has " + std::to_string(info.value_size) +
+                                                   "-byte values");
 }
 
 void check_redirect_binding(const MapInfo& info, bpf_map_type type, std::size_t key_size, std::size_t full_value) {
-    check_binding(info, {type}, map_type_name(type), key_size, info.value_size);
+    check_binding(info, {type}, key_size, info.value_size);
     if (info.value_size != 4 && info.value_size != full_value)
-        throw Error("map '" + info.name + "': " + map_type_name(type) + " values must be 4 or " +
-                    std::to_string(full_value) + " bytes, not " + std::to_string(info.value_size));
+        throw Error::make(errc::size_mismatch, std::string(handle_name(type)) + " needs 4- or " +
+                                                   std::to_string(full_value) + "-byte values, '" + info.name +
+                                                   "' has " + std::to_string(info.value_size) + "-byte values");
 }
 
 }  // namespace ebpf::detail

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <unordered_set>
 #include <utility>
@@ -96,7 +97,7 @@ bool is_percpu(bpf_map_type type) noexcept {
 unsigned possible_cpus() {
     static const unsigned n = [] {
         int cpus = libbpf_num_possible_cpus();
-        if (cpus <= 0) throw_error(cpus, "possible CPUs: read /sys/devices/system/cpu/possible");
+        if (cpus <= 0) throw Error::sys(cpus, "possible CPUs: read /sys/devices/system/cpu/possible");
         return static_cast<unsigned>(cpus);
     }();
     return n;
@@ -124,7 +125,8 @@ std::string MapSpec::incompatibilities_text(const MapInfo& info) const {
 MapInfo map_info(int fd) {
     bpf_map_info raw{};
     std::uint32_t len = sizeof(raw);
-    if (int ret = bpf_obj_get_info_by_fd(fd, &raw, &len); ret) throw_error(libbpf_errno(ret), "map fd " + std::to_string(fd) + ": get info");
+    if (int ret = bpf_obj_get_info_by_fd(fd, &raw, &len); ret)
+        throw Error::sys(libbpf_errno(ret), "map fd " + std::to_string(fd) + ": get info");
     MapInfo info;
     info.id = raw.id;
     info.name = raw.name;
@@ -143,7 +145,7 @@ MapInfo map_info(int fd) {
 
 Fd Fd::duplicate(int fd) {
     int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (copy < 0) throw_error(errno, "dup fd " + std::to_string(fd));
+    if (copy < 0) throw Error::sys(errno, "dup fd " + std::to_string(fd));
     return Fd(copy);
 }
 
@@ -159,27 +161,33 @@ Map Map::open_by_id(std::uint32_t id) {
     int fd = bpf_map_get_fd_by_id(id);
     if (fd < 0) {
         int err = libbpf_errno(fd);
-        throw_error(err, err == ENOENT ? "map id " + std::to_string(id) + ": no such map" : "map id " + std::to_string(id) + ": open");
+        if (err == ENOENT) throw Error::make(errc::not_found, "map id " + std::to_string(id) + ": no such map", err);
+        throw Error::sys(err, "map id " + std::to_string(id) + ": open");
     }
     return Map(Fd(fd));
 }
 
 Map Map::open_pinned(const std::string& path) {
     int fd = bpf_obj_get(path.c_str());
-    if (fd < 0) throw_error(libbpf_errno(fd), "pinned map '" + path + "': open");
+    if (fd < 0) {
+        int err = libbpf_errno(fd);
+        if (err == ENOENT) throw Error::make(errc::not_found, "pinned map '" + path + "': no such pin", err);
+        throw Error::sys(err, "pinned map '" + path + "': open");
+    }
     Fd owned(fd);
     // bpf_obj_get also opens pinned programs and links: make sure this is a map.
     bpf_map_info raw{};
     std::uint32_t len = sizeof(raw);
     if (bpf_obj_get_info_by_fd(owned.get(), &raw, &len) || raw.type == BPF_MAP_TYPE_UNSPEC)
-        throw Error("pinned object '" + path + "' is not a map");
+        throw Error::make(errc::not_an_object, "pinned object '" + path + "' is not a map");
     return Map(std::move(owned));
 }
 
 Map Map::open_pinned(const std::string& path, const MapSpec& expected) {
     Map map = open_pinned(path);
     if (auto diffs = expected.incompatibilities_text(map.info()); !diffs.empty())
-        throw Error("pinned map '" + path + "' does not match (expected != pinned): " + diffs);
+        throw Error::make(errc::incompatible,
+                          "pinned map '" + path + "' does not match (expected != pinned): " + diffs);
     return map;
 }
 
@@ -188,18 +196,19 @@ Map Map::open_by_name(std::string_view name) {
     std::vector<std::uint32_t> ids;
     for (const auto& info : list())
         if (info.name == wanted) ids.push_back(info.id);
-    if (ids.empty()) throw Error(ENOENT, "map name '" + wanted + "': no such map");
+    if (ids.empty()) throw Error::make(errc::not_found, "map name '" + wanted + "': no such map");
     if (ids.size() > 1) {
         std::string list_text;
         for (auto id : ids) list_text += (list_text.empty() ? "" : ", ") + std::to_string(id);
-        throw Error("map name '" + wanted + "' is ambiguous: maps " + list_text + " have it (select by id)");
+        throw Error::make(errc::ambiguous,
+                          "map name '" + wanted + "' is ambiguous: maps " + list_text + " have it (select by id)");
     }
     return open_by_id(ids.front());
 }
 
 Map Map::from_libbpf(const ::bpf_map* map) {
     int fd = bpf_map__fd(map);
-    if (fd < 0) throw Error(EBADF, std::string("map '") + bpf_map__name(map) + "': not loaded");
+    if (fd < 0) throw Error::make(errc::misuse, std::string("map '") + bpf_map__name(map) + "': not loaded", EBADF);
     return Map(Fd::duplicate(fd));
 }
 
@@ -221,9 +230,10 @@ Map Map::create(const MapSpec& spec) {
     const char* name = spec.name.empty() ? nullptr : spec.name.c_str();
     int fd = bpf_map_create(spec.type, name, spec.key_size, spec.value_size, spec.max_entries, &opts);
     if (fd < 0)
-        throw_error(libbpf_errno(fd), "map '" + spec.name + "': create " + map_type_name(spec.type) + " (key " +
-                                      std::to_string(spec.key_size) + ", value " + std::to_string(spec.value_size) +
-                                      ", entries " + std::to_string(spec.max_entries) + ")");
+        throw Error::sys(libbpf_errno(fd), "map '" + spec.name + "': create " + map_type_name(spec.type) + " (key " +
+                                               std::to_string(spec.key_size) + ", value " +
+                                               std::to_string(spec.value_size) + ", entries " +
+                                               std::to_string(spec.max_entries) + ")");
     return Map(Fd(fd));
 }
 
@@ -235,12 +245,12 @@ std::vector<MapInfo> Map::list() {
         if (ret) {
             int err = libbpf_errno(ret);
             if (err == ENOENT) break;
-            throw_error(err, "list maps: get next id");
+            throw Error::sys(err, "list maps: get next id");
         }
         int fd = bpf_map_get_fd_by_id(id);
         if (fd < 0) {
             if (libbpf_errno(fd) == ENOENT) continue;  // freed while we listed
-            throw_error(libbpf_errno(fd), "list maps: open map id " + std::to_string(id));
+            throw Error::sys(libbpf_errno(fd), "list maps: open map id " + std::to_string(id));
         }
         Fd owned(fd);
         out.push_back(map_info(owned.get()));
@@ -248,20 +258,123 @@ std::vector<MapInfo> Map::list() {
     return out;
 }
 
+namespace {
+
+// The keyless map types, and which of push / pop / peek each takes.
+bool takes(bpf_map_type type, std::string_view operation) {
+    switch (type) {
+        case BPF_MAP_TYPE_QUEUE:
+        case BPF_MAP_TYPE_STACK:
+            return true;
+        case BPF_MAP_TYPE_BLOOM_FILTER:
+            return operation != "pop";
+        default:
+            return false;
+    }
+}
+
+// Types whose keys are u32 indexes below max_entries (E2BIG on update means "past the end").
+bool indexed(bpf_map_type type) {
+    switch (type) {
+        case BPF_MAP_TYPE_ARRAY:
+        case BPF_MAP_TYPE_PERCPU_ARRAY:
+        case BPF_MAP_TYPE_PROG_ARRAY:
+        case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+        case BPF_MAP_TYPE_CGROUP_ARRAY:
+        case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+        case BPF_MAP_TYPE_DEVMAP:
+        case BPF_MAP_TYPE_CPUMAP:
+        case BPF_MAP_TYPE_XSKMAP:
+        case BPF_MAP_TYPE_SOCKMAP:
+        case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::string with_article(const std::string& word) {
+    // As the names are read aloud: "an array", "an lru_hash" (el-ar-you), "an sk_storage",
+    // but "a user_ringbuf", "a hash".
+    std::string_view w(word);
+    bool vowel_sound = (!w.empty() && std::string_view("aeio").find(w[0]) != std::string_view::npos) ||
+                       w.starts_with("lru") || w.starts_with("lpm") || w.starts_with("sk_") || w.starts_with("xsk");
+    return (vowel_sound ? "an " : "a ") + word;
+}
+
+}  // namespace
+
+namespace detail {
+
+Error map_error(const MapInfo& info, std::string_view operation, int err, const void* key) {
+    err = std::abs(err);
+    const std::string map = "map '" + info.name + "'";
+    const std::string context = map + ": " + std::string(operation);
+    const std::string type = map_type_name(info.type);
+    if ((operation == "push" || operation == "pop" || operation == "peek") && !takes(info.type, operation)) {
+        const char* needs = operation == "pop" ? "a queue or stack" : "a queue, stack or bloom_filter";
+        return Error::make(
+            errc::wrong_type,
+            map + " is " + with_article(type) + ": " + std::string(operation) + " needs " + needs + " map", err);
+    }
+    const bool writes = operation.starts_with("update") || operation == "push";
+    switch (err) {
+        case E2BIG:
+            if (!writes) break;
+            if (indexed(info.type) && key && info.key_size == sizeof(std::uint32_t)) {
+                std::uint32_t index;
+                std::memcpy(&index, key, sizeof(index));
+                return Error::make(errc::out_of_range,
+                                   type + " '" + info.name + "': index " + std::to_string(index) + " out of range (" +
+                                       std::to_string(info.max_entries) + " entries; E2BIG)",
+                                   err);
+            }
+            return Error::make(errc::map_full,
+                               map + " is full (" + std::to_string(info.max_entries) + " of " +
+                                   std::to_string(info.max_entries) + " entries; E2BIG)",
+                               err);
+        case EEXIST:
+            if (writes) return Error::make(errc::key_exists, context + ": key exists (EEXIST)", err);
+            break;
+        case ENOENT:
+            return Error::make(errc::key_not_found, context + ": key not found (ENOENT)", err);
+        case EOPNOTSUPP:  // == ENOTSUP on Linux
+        case 524:         // the kernel's ENOTSUPP
+            return Error::make(errc::not_supported,
+                               context + ": not supported by " + with_article(type) + " map (" + errno_name(err) + ")",
+                               err);
+        case EPERM:
+        case EACCES:
+            return Error::make(errc::permission, context + ": not permitted (" + errno_name(err) + ")", err);
+        default:
+            break;
+    }
+    // Not translated: the errno's own words, as every other system failure says them.
+    return Error::sys(err, context);
+}
+
+}  // namespace detail
+
+void Map::failed(std::string_view operation, int err, const void* key) const {
+    throw detail::map_error(info_, operation, err, key);
+}
+
 bool Map::lookup_failed(int ret) const {
     int err = libbpf_errno(ret);
     if (err == ENOENT) return false;
-    throw_error(err, describe() + ": lookup");
+    failed("lookup", err);
 }
 
-void Map::update_failed(int ret) const { throw_error(libbpf_errno(ret), describe() + ": update"); }
+void Map::update_failed(int ret, const void* key) const {
+    failed("update", libbpf_errno(ret), key);
+}
 
 bool Map::erase(const void* key) {
     int ret = bpf_map_delete_elem(fd(), key);
     if (ret == 0) return true;
     int err = libbpf_errno(ret);
     if (err == ENOENT) return false;
-    throw_error(err, describe() + ": delete");
+    failed("delete", err, key);
 }
 
 bool Map::next_key(const void* key, void* next) const {
@@ -269,37 +382,57 @@ bool Map::next_key(const void* key, void* next) const {
     if (ret == 0) return true;
     int err = libbpf_errno(ret);
     if (err == ENOENT) return false;
-    throw_error(err, describe() + ": get next key");
+    failed("get next key", err, key);
 }
 
-bool Map::lookup_and_delete(const void* key, void* value) {
+bool Map::take(const void* key, void* value) {
     int ret = bpf_map_lookup_and_delete_elem(fd(), key, value);
     if (ret == 0) return true;
     int err = libbpf_errno(ret);
     if (err == ENOENT) return false;
-    throw_error(err, describe() + ": lookup and delete");
+    failed("take", err, key);
 }
 
 void Map::push(const void* value, UpdateFlags flags) {
+    // A null key on a keyed map reads as "Bad address" from the kernel: say what is wrong.
+    if (!takes(type(), "push")) failed("push", 0);
     int ret = bpf_map_update_elem(fd(), nullptr, value, static_cast<std::uint64_t>(flags));
-    if (ret) throw_error(libbpf_errno(ret), describe() + ": push");
+    if (ret) failed("push", libbpf_errno(ret));
+}
+
+bool Map::pop(void* value) {
+    if (!takes(type(), "pop")) failed("pop", 0);
+    int ret = bpf_map_lookup_and_delete_elem(fd(), nullptr, value);
+    if (ret == 0) return true;
+    int err = libbpf_errno(ret);
+    if (err == ENOENT) return false;
+    failed("pop", err);
+}
+
+bool Map::peek(void* value) const {
+    if (!takes(type(), "peek")) failed("peek", 0);
+    int ret = bpf_map_lookup_elem(fd(), nullptr, value);
+    if (ret == 0) return true;
+    int err = libbpf_errno(ret);
+    if (err == ENOENT) return false;
+    failed("peek", err);
 }
 
 void Map::pin(const std::string& path) const {
     int ret = bpf_obj_pin(fd(), path.c_str());
-    if (ret) throw_error(libbpf_errno(ret), describe() + ": pin at '" + path + "'");
+    if (ret) throw Error::sys(libbpf_errno(ret), describe() + ": pin at '" + path + "'");
 }
 
 void Map::unpin(const std::string& path) {
     struct stat st {};
-    if (::stat(path.c_str(), &st)) throw_error(errno, "unpin '" + path + "'");
-    if (!system::is_on_bpffs(path)) throw Error("unpin '" + path + "': not on a bpf filesystem");
-    if (::unlink(path.c_str())) throw_error(errno, "unpin '" + path + "'");
+    if (::stat(path.c_str(), &st)) throw Error::sys(errno, "unpin '" + path + "'");
+    if (!system::is_on_bpffs(path)) throw Error::make(errc::bad_value, "unpin '" + path + "': not on a bpf filesystem");
+    if (::unlink(path.c_str())) throw Error::sys(errno, "unpin '" + path + "'");
 }
 
 void Map::freeze() {
     int ret = bpf_map_freeze(fd());
-    if (ret) throw_error(libbpf_errno(ret), describe() + ": freeze");
+    if (ret) failed("freeze", libbpf_errno(ret));
 }
 
 namespace {
@@ -349,7 +482,7 @@ std::optional<WalkResult> Map::batched(BatchCall call, const char* operation, co
         int err = ret ? libbpf_errno(ret) : 0;
         if (err && err != ENOENT && err != ENOSPC) {
             if (first && batch_unsupported(err)) return std::nullopt;
-            throw_error(err, describe() + ": " + operation);
+            failed(operation, err);
         }
         if (err == ENOSPC && count == 0) {
             // A hash bucket holds more entries than the batch: grow it and retry the
@@ -425,11 +558,13 @@ std::size_t Map::update_batch(const void* keys, const void* values, std::size_t 
     // The kernel takes no BPF_NOEXIST/BPF_EXIST for batches (EINVAL before any element,
     // with the count left as passed in, which would read as "all done").
     if (static_cast<std::uint64_t>(flags) & ~static_cast<std::uint64_t>(UpdateFlags::lock))
-        throw Error(describe() + ": update batch: the kernel accepts only UpdateFlags::any or lock for batches");
+        throw Error::make(errc::bad_value,
+                          describe() + ": update batch: the kernel accepts only UpdateFlags::any or lock for batches");
     auto count = static_cast<std::uint32_t>(n);
     LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = static_cast<std::uint64_t>(flags));
     int ret = bpf_map_update_batch(fd(), keys, values, &count, &opts);
-    if (ret) throw_error(libbpf_errno(ret), describe() + ": update batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)");
+    if (ret)
+        failed("update batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)", libbpf_errno(ret));
     return count;
 }
 
@@ -437,7 +572,8 @@ std::size_t Map::erase_batch(const void* keys, std::size_t n) {
     auto count = static_cast<std::uint32_t>(n);
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
     int ret = bpf_map_delete_batch(fd(), keys, &count, &opts);
-    if (ret) throw_error(libbpf_errno(ret), describe() + ": delete batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)");
+    if (ret)
+        failed("delete batch (" + std::to_string(count) + " of " + std::to_string(n) + " done)", libbpf_errno(ret));
     return count;
 }
 
@@ -457,24 +593,104 @@ WalkResult Map::drain(const ChunkVisitor& visit, std::size_t batch_size) {
 namespace detail {
 
 void throw_out_of_range(const Map& map, std::uint32_t index) {
-    throw Error(ENOENT, map.describe() + ": get index " + std::to_string(index) + " of " +
-                            std::to_string(map.info().max_entries));
+    const auto& info = map.info();
+    throw Error::make(errc::out_of_range, info.type_name() + " '" + info.name + "': index " + std::to_string(index) +
+                                              " out of range (" + std::to_string(info.max_entries) + " entries)");
 }
 
-void check_binding(const MapInfo& info, std::initializer_list<bpf_map_type> accepted, std::string_view handle,
-                   std::size_t key_size, std::size_t value_size) {
-    if (std::find(accepted.begin(), accepted.end(), info.type) == accepted.end()) {
-        std::string names;
-        for (auto t : accepted) names += (names.empty() ? "" : " or ") + map_type_name(t);
-        throw Error("map '" + info.name + "': " + std::string(handle) + " needs a " + names + " map, but it is " +
-                    map_type_name(info.type));
+void throw_key_not_found(const Map& map, std::string_view operation) {
+    throw Error::make(errc::key_not_found, map.describe() + ": " + std::string(operation) + ": key not found");
+}
+
+std::string_view handle_name(bpf_map_type type) noexcept {
+    switch (type) {
+        case BPF_MAP_TYPE_HASH:
+            return "HashMap";
+        case BPF_MAP_TYPE_LRU_HASH:
+            return "LruHashMap";
+        case BPF_MAP_TYPE_PERCPU_HASH:
+            return "PerCpuHashMap";
+        case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+            return "LruPerCpuHashMap";
+        case BPF_MAP_TYPE_ARRAY:
+            return "Array";
+        case BPF_MAP_TYPE_PERCPU_ARRAY:
+            return "PerCpuArray";
+        case BPF_MAP_TYPE_LPM_TRIE:
+            return "LpmTrie";
+        case BPF_MAP_TYPE_QUEUE:
+            return "Queue";
+        case BPF_MAP_TYPE_STACK:
+            return "Stack";
+        case BPF_MAP_TYPE_BLOOM_FILTER:
+            return "BloomFilter";
+        case BPF_MAP_TYPE_PROG_ARRAY:
+            return "ProgArray";
+        case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+            return "PerfEventArray";
+        case BPF_MAP_TYPE_CGROUP_ARRAY:
+            return "CgroupArray";
+        case BPF_MAP_TYPE_SOCKMAP:
+            return "SockMap";
+        case BPF_MAP_TYPE_SOCKHASH:
+            return "SockHash";
+        case BPF_MAP_TYPE_XSKMAP:
+            return "XskMap";
+        case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+            return "ReuseportSockArray";
+        case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+            return "ArrayOfMaps";
+        case BPF_MAP_TYPE_HASH_OF_MAPS:
+            return "HashOfMaps";
+        case BPF_MAP_TYPE_DEVMAP:
+            return "DevMap";
+        case BPF_MAP_TYPE_DEVMAP_HASH:
+            return "DevMapHash";
+        case BPF_MAP_TYPE_CPUMAP:
+            return "CpuMap";
+        case BPF_MAP_TYPE_SK_STORAGE:
+            return "SocketStorage";
+        case BPF_MAP_TYPE_TASK_STORAGE:
+            return "TaskStorage";
+        case BPF_MAP_TYPE_INODE_STORAGE:
+            return "InodeStorage";
+        case BPF_MAP_TYPE_CGROUP_STORAGE:
+            return "CgroupStorage";
+        case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
+            return "PerCpuCgroupStorage";
+        case BPF_MAP_TYPE_STACK_TRACE:
+            return "StackTraceMap";
+        case BPF_MAP_TYPE_RINGBUF:
+            return "RingBufferReader";
+        case BPF_MAP_TYPE_USER_RINGBUF:
+            return "UserRingBufferWriter";
+        case BPF_MAP_TYPE_STRUCT_OPS:
+            return "StructOpsMap";
+        default:
+            return "Map";
     }
-    if (info.key_size != key_size)
-        throw Error("map '" + info.name + "': key size mismatch: the map's keys are " + std::to_string(info.key_size) +
-                    " bytes, the handle's key type is " + std::to_string(key_size));
-    if (info.value_size != value_size)
-        throw Error("map '" + info.name + "': value size mismatch: the map's values are " +
-                    std::to_string(info.value_size) + " bytes, the handle's value type is " + std::to_string(value_size));
+}
+
+void check_type(const MapInfo& info, std::initializer_list<bpf_map_type> accepted, std::string_view handle) {
+    if (std::find(accepted.begin(), accepted.end(), info.type) != accepted.end()) return;
+    std::string names;
+    for (auto t : accepted) names += (names.empty() ? "" : " or ") + map_type_name(t);
+    throw Error::make(errc::wrong_type, std::string(handle) + " needs " + with_article(names) + " map, '" + info.name +
+                                            "' is " + with_article(map_type_name(info.type)));
+}
+
+void check_binding(const MapInfo& info, std::initializer_list<bpf_map_type> accepted, std::size_t key_size,
+                   std::size_t value_size) {
+    const std::string handle(handle_name(*accepted.begin()));
+    const std::string name = "'" + info.name + "'";
+    check_type(info, accepted, handle);
+    auto sizes = [&](const char* what, std::size_t want, std::size_t have) {
+        if (want != have)
+            throw Error::make(errc::size_mismatch, handle + " needs " + std::to_string(want) + "-byte " + what + ", " +
+                                                       name + " has " + std::to_string(have) + "-byte " + what);
+    };
+    sizes("keys", key_size, info.key_size);
+    sizes("values", value_size, info.value_size);
 }
 
 }  // namespace detail

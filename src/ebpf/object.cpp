@@ -6,7 +6,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <fstream>
 
 namespace ebpf {
 
@@ -18,8 +21,8 @@ Link Link::attach(::bpf_program* program) {
     errno = 0;
     ::bpf_link* link = bpf_program__attach(program);
     if (!link) {
-        throw_error(libbpf_errno(-errno), std::string("program '") + bpf_program__name(program) + "': attach to " +
-                                          bpf_program__section_name(program));
+        throw Error::sys(libbpf_errno(-errno), std::string("program '") + bpf_program__name(program) + "': attach to " +
+                                                   bpf_program__section_name(program));
     }
     return Link(link);
 }
@@ -28,23 +31,50 @@ std::uint64_t program_recursion_misses(const ::bpf_program* program) {
     bpf_prog_info info{};
     std::uint32_t len = sizeof(info);
     if (int ret = bpf_obj_get_info_by_fd(bpf_program__fd(program), &info, &len); ret)
-        throw_error(libbpf_errno(ret), std::string("program '") + bpf_program__name(program) + "': get info");
+        throw Error::sys(libbpf_errno(ret), std::string("program '") + bpf_program__name(program) + "': get info");
     return info.recursion_misses;
 }
 
+namespace {
+
+// libbpf says LIBBPF_ERRNO__FORMAT both for a file that is not ELF at all and for an ELF
+// file that is not a BPF object: look at the magic to tell the user which.
+[[noreturn]] void open_failed(int err, const std::string& path, std::span<const std::byte> head) {
+    if (err == LIBBPF_ERRNO__FORMAT || err == LIBBPF_ERRNO__LIBELF) {
+        static constexpr unsigned char elf_magic[] = {0x7f, 'E', 'L', 'F'};
+        bool elf = head.size() >= sizeof(elf_magic) && std::memcmp(head.data(), elf_magic, sizeof(elf_magic)) == 0;
+        throw Error::make(
+            errc::not_an_object,
+            "open '" + path + "': " +
+                (elf ? "not a BPF object (an ELF file, but not a relocatable object for BPF)" : "not an ELF file"),
+            err);
+    }
+    throw Error::sys(err, "open '" + path + "'");
+}
+
+std::vector<std::byte> file_head(const std::string& path) {
+    std::vector<std::byte> head(4);
+    std::ifstream file(path, std::ios::binary);
+    file.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(std::max<std::streamsize>(file.gcount(), 0)));
+    return head;
+}
+
+}  // namespace
+
 Object Object::open_file(const std::string& path) {
-    if (::access(path.c_str(), R_OK) != 0) throw_error(errno, "object '" + path + "': open");
+    if (::access(path.c_str(), R_OK) != 0) throw Error::sys(errno, "open '" + path + "'");
     // libbpf 1.0 dropped SEC("maps") definitions and only says so in its log: name each
     // map and show what to write instead.
     if (auto legacy = legacy_map_definitions(path); !legacy.empty()) {
         std::string text = "object '" + path + "' defines maps the legacy way (SEC(\"maps\"), struct bpf_map_def), "
                            "which libbpf 1.0 and later do not load; define them with BTF instead:";
         for (const auto& def : legacy) text += "\n\n" + btf_style_definition(def);
-        throw Error::with_message(EINVAL, text);
+        throw Error::make(errc::not_supported, text);
     }
     errno = 0;
     ::bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
-    if (!obj) throw_error(libbpf_errno(-errno), "object '" + path + "': open");
+    if (!obj) open_failed(libbpf_errno(-errno), path, file_head(path));
     return Object(obj);
 }
 
@@ -52,7 +82,7 @@ Object Object::open_memory(std::span<const std::byte> bytes, const std::string& 
     LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name.c_str());
     errno = 0;
     ::bpf_object* obj = bpf_object__open_mem(bytes.data(), bytes.size(), &opts);
-    if (!obj) throw_error(libbpf_errno(-errno), "object '" + name + "': open");
+    if (!obj) open_failed(libbpf_errno(-errno), name, bytes);
     return Object(obj);
 }
 
@@ -61,7 +91,14 @@ Object::~Object() = default;
 std::string Object::name() const { return bpf_object__name(obj_.get()); }
 
 void Object::load() {
-    if (int ret = bpf_object__load(obj_.get()); ret) throw_error(libbpf_errno(ret), "object '" + name() + "': load");
+    if (int ret = bpf_object__load(obj_.get()); ret) {
+        int err = libbpf_errno(ret);
+        // The verifier says no with EACCES, which is not about privileges (that is EPERM).
+        if (err == EACCES)
+            throw Error::make(errc::rejected, "object '" + name() + "': load: the verifier rejected a program (EACCES)",
+                              err);
+        throw Error::sys(err, "object '" + name() + "': load");
+    }
 }
 
 MapSpec spec_of(const ::bpf_map* map) {
@@ -84,10 +121,11 @@ void Object::reuse_pinned_maps(const std::string& dir) {
         MapSpec spec = spec_of(map);
         Map pinned = Map::open_pinned(path);
         if (auto diffs = spec.incompatibilities_text(pinned.info()); !diffs.empty())
-            throw Error("object '" + name() + "': map '" + spec.name + "' cannot reuse the pin at " + path +
-                        " (object != pinned): " + diffs);
+            throw Error::make(errc::incompatible, "object '" + name() + "': map '" + spec.name +
+                                                      "' cannot reuse the pin at " + path +
+                                                      " (object != pinned): " + diffs);
         if (int ret = bpf_map__reuse_fd(map, pinned.fd()); ret)
-            throw_error(libbpf_errno(ret), "object '" + name() + "': map '" + spec.name + "': reuse " + path);
+            throw Error::sys(libbpf_errno(ret), "object '" + name() + "': map '" + spec.name + "': reuse " + path);
     }
 }
 
@@ -97,7 +135,8 @@ void Object::pin_maps(const std::string& dir) {
         std::string path = dir + "/" + bpf_map__name(map);
         if (::access(path.c_str(), F_OK) == 0) continue;
         if (int ret = bpf_map__pin(map, path.c_str()); ret)
-            throw_error(libbpf_errno(ret), "object '" + name() + "': map '" + bpf_map__name(map) + "': pin at " + path);
+            throw Error::sys(libbpf_errno(ret),
+                             "object '" + name() + "': map '" + bpf_map__name(map) + "': pin at " + path);
     }
 }
 
@@ -114,14 +153,14 @@ std::vector<Link> Object::attach_all() {
 ::bpf_program* Object::program(std::string_view name_) const {
     std::string wanted(name_);
     ::bpf_program* prog = bpf_object__find_program_by_name(obj_.get(), wanted.c_str());
-    if (!prog) throw Error(ENOENT, "object '" + name() + "': no program named '" + wanted + "'");
+    if (!prog) throw Error::make(errc::not_found, "object '" + name() + "': no program named '" + wanted + "'");
     return prog;
 }
 
 ::bpf_map* Object::libbpf_map(std::string_view name_) const {
     std::string wanted(name_);
     ::bpf_map* map = bpf_object__find_map_by_name(obj_.get(), wanted.c_str());
-    if (!map) throw Error(ENOENT, "object '" + name() + "': no map named '" + wanted + "'");
+    if (!map) throw Error::make(errc::not_found, "object '" + name() + "': no map named '" + wanted + "'");
     return map;
 }
 

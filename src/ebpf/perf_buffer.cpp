@@ -46,7 +46,7 @@ std::vector<int> online_cpus() {
         if (at >= text.size() || text[at] != ',') break;
         ++at;
     }
-    if (cpus.empty()) throw Error("perf buffer: no online CPU in /sys/devices/system/cpu/online");
+    if (cpus.empty()) throw Error::make(errc::system, "perf buffer: no online CPU in /sys/devices/system/cpu/online");
     return cpus;
 }
 
@@ -91,8 +91,10 @@ struct PerfBufferReader::State {
     // Refuses a call of the other style, so that no sample is handed to nobody.
     void require(bool pull, const char* operation) const {
         if (pull == !on_sample) return;
-        throw Error(context(operation) + (pull ? ": the reader has a sample callback: read with poll() or consume()"
-                                               : ": the reader has no sample callback: read with read() or read_as()"));
+        throw Error::make(
+            errc::misuse,
+            context(operation) + (pull ? ": the reader has a sample callback: read with poll() or consume()"
+                                       : ": the reader has no sample callback: read with read() or read_as()"));
     }
 
     // The records of PERF_SAMPLE_RAW events (the only sample type the rings are opened
@@ -128,7 +130,8 @@ struct PerfBufferReader::State {
                 perf_event_header header;  // 8 bytes at an 8-byte boundary: never split
                 std::memcpy(&header, record, sizeof(header));
                 if (header.size < sizeof(header) || header.size > size)
-                    throw Error(context("read") + ": a corrupt record on CPU " + std::to_string(cpu));
+                    throw Error::make(errc::corrupt,
+                                      context("read") + ": a corrupt record on CPU " + std::to_string(cpu));
                 if (offset + header.size > size) {
                     ring.wrapped.resize(header.size);
                     const std::size_t first = size - offset;
@@ -193,7 +196,7 @@ struct PerfBufferReader::State {
                 const int n = ::epoll_wait(epoll, ready.data(), static_cast<int>(ready.size()), ms);
                 if (n < 0) {
                     if (errno == EINTR) return;
-                    throw_error(errno, context(operation));
+                    throw Error::sys(errno, context(operation));
                 }
                 for (int i = 0; i < n; ++i) {
                     if (!consume(rings[ready[static_cast<std::size_t>(i)].data.u64], deliver)) {
@@ -215,11 +218,10 @@ struct PerfBufferReader::State {
 
 void PerfBufferReader::State::open(const Map& map, std::size_t pages_per_cpu) {
     if (map.type() != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
-        throw Error(map.describe() + ": PerfBufferReader needs a perf_event_array map, but it is " +
-                    map_type_name(map.type()));
+        detail::check_type(map.info(), {BPF_MAP_TYPE_PERF_EVENT_ARRAY}, "PerfBufferReader");
     if (pages_per_cpu == 0 || (pages_per_cpu & (pages_per_cpu - 1)) != 0)
-        throw Error(map.describe() + ": perf buffer pages per CPU must be a power of two, not " +
-                    std::to_string(pages_per_cpu));
+        throw Error::make(errc::bad_value, map.describe() + ": perf buffer pages per CPU must be a power of two, not " +
+                                               std::to_string(pages_per_cpu));
     name = map.name();
     lost.assign(possible_cpus(), 0);
 
@@ -228,7 +230,8 @@ void PerfBufferReader::State::open(const Map& map, std::size_t pages_per_cpu) {
     std::vector<int> cpus;
     for (int cpu : online_cpus())
         if (static_cast<std::uint32_t>(cpu) < map.info().max_entries) cpus.push_back(cpu);
-    if (cpus.empty()) throw Error(map.describe() + ": perf buffer: the map has no slot for any online CPU");
+    if (cpus.empty())
+        throw Error::make(errc::out_of_range, map.describe() + ": perf buffer: the map has no slot for any online CPU");
     // What perf_buffer__new asks for: BPF output as raw samples, a wake-up per sample.
     perf_event_attr attr{};
     attr.size = sizeof(attr);
@@ -245,7 +248,7 @@ void PerfBufferReader::State::open(const Map& map, std::size_t pages_per_cpu) {
     errno = 0;
     // No event callback: libbpf never reads these rings.
     ::perf_buffer* pb = perf_buffer__new_raw(map.fd(), pages_per_cpu, &attr, nullptr, nullptr, &opts);
-    if (!pb) throw_error(libbpf_errno(0), map.describe() + ": open perf buffer");
+    if (!pb) throw Error::sys(libbpf_errno(0), map.describe() + ": open perf buffer");
     buffer.reset(pb);
 
     epoll = perf_buffer__epoll_fd(pb);
@@ -256,17 +259,17 @@ void PerfBufferReader::State::open(const Map& map, std::size_t pages_per_cpu) {
         void* base = nullptr;
         std::size_t data_size = 0;
         if (int err = perf_buffer__buffer(pb, static_cast<int>(i), &base, &data_size); err)
-            throw_error(err, map.describe() + ": perf buffer: ring of CPU " + std::to_string(ring.cpu));
+            throw Error::sys(err, map.describe() + ": perf buffer: ring of CPU " + std::to_string(ring.cpu));
         ring.header = static_cast<perf_event_mmap_page*>(base);
         ring.data = static_cast<const std::byte*>(base) + static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
         ring.size = data_size;
         const int fd = perf_buffer__buffer_fd(pb, i);
-        if (fd < 0) throw_error(fd, map.describe() + ": perf buffer: ring fd");
+        if (fd < 0) throw Error::sys(fd, map.describe() + ": perf buffer: ring fd");
         epoll_event event{};
         event.events = EPOLLIN;
         event.data.u64 = i;
         if (::epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event))
-            throw_error(errno, map.describe() + ": perf buffer: epoll_ctl");
+            throw Error::sys(errno, map.describe() + ": perf buffer: epoll_ctl");
     }
     ready.resize(rings.size());
 }
@@ -275,7 +278,9 @@ PerfBufferReader::PerfBufferReader(const Map& perf_event_array, std::size_t page
                                    LostCallback on_lost)
     : state_(std::make_unique<State>()) {
     // Before opening: the rings would already be in the map.
-    if (!on_sample) throw Error(perf_event_array.describe() + ": PerfBufferReader: the sample callback is empty");
+    if (!on_sample)
+        throw Error::make(errc::bad_value,
+                          perf_event_array.describe() + ": PerfBufferReader: the sample callback is empty");
     state_->on_sample = std::move(on_sample);
     state_->on_lost = std::move(on_lost);
     state_->open(perf_event_array, pages_per_cpu);
@@ -291,7 +296,7 @@ PerfBufferReader::PerfBufferReader(PerfBufferReader&&) noexcept = default;
 PerfBufferReader& PerfBufferReader::operator=(PerfBufferReader&&) noexcept = default;
 
 PerfBufferReader::State& PerfBufferReader::state() const {
-    if (!state_) throw Error("PerfBufferReader: used after being moved from");
+    if (!state_) throw Error::make(errc::misuse, "PerfBufferReader: used after being moved from");
     return *state_;
 }
 
@@ -344,8 +349,9 @@ std::size_t PerfBufferReader::pull(Sink sink, void* context, std::chrono::millis
 }
 
 void PerfBufferReader::throw_short_sample(std::size_t size, std::size_t type_size) {
-    throw Error("perf buffer sample of " + std::to_string(size) + " bytes is shorter than the " +
-                std::to_string(type_size) + "-byte type it is read as");
+    throw Error::make(errc::size_mismatch, "perf buffer sample of " + std::to_string(size) +
+                                               " bytes is shorter than the " + std::to_string(type_size) +
+                                               "-byte type it is read as");
 }
 
 int PerfBufferReader::epoll_fd() const {

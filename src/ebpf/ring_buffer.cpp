@@ -41,7 +41,7 @@ public:
     Mapping(int fd, std::size_t length, int protection, std::size_t offset, const std::string& context)
         : length_(length) {
         void* at = ::mmap(nullptr, length, protection, MAP_SHARED, fd, static_cast<off_t>(offset));
-        if (at == MAP_FAILED) throw_error(errno, context);
+        if (at == MAP_FAILED) throw Error::sys(errno, context);
         at_ = static_cast<std::byte*>(at);
     }
     Mapping(Mapping&& other) noexcept
@@ -141,24 +141,24 @@ struct RingBufferReader::State {
     // Refuses a call of the other style, so that no record is handed to nobody.
     void require(Style wanted, const char* operation) const {
         if (style == Style::none || style == wanted) return;
-        throw Error(std::string("RingBufferReader: ") + operation + ": " + describe() +
-                    (style == Style::pull ? " added without a callback: read with read() or read_as()"
-                                          : " added with callbacks: read with poll() or consume()"));
+        throw Error::make(errc::misuse,
+                          std::string("RingBufferReader: ") + operation + ": " + describe() +
+                              (style == Style::pull ? " added without a callback: read with read() or read_as()"
+                                                    : " added with callbacks: read with poll() or consume()"));
     }
 
     void add(const Map& ringbuf, Callback callback) {
-        if (ringbuf.type() != BPF_MAP_TYPE_RINGBUF)
-            throw Error(ringbuf.describe() + ": RingBufferReader needs a ringbuf map, but it is " +
-                        map_type_name(ringbuf.type()));
+        detail::check_binding(ringbuf.info(), {BPF_MAP_TYPE_RINGBUF}, 0, 0);  // a ring has no key or value size
         const Style wanted = callback ? Style::callbacks : Style::pull;
         if (style != Style::none && style != wanted)
-            throw Error(ringbuf.describe() + ": RingBufferReader: add " +
-                        (callback ? "with a callback: the reader's rings were added without one (pull style)"
-                                  : "without a callback: the reader's rings were added with callbacks") +
-                        "; use a reader for each style");
+            throw Error::make(errc::misuse,
+                              ringbuf.describe() + ": RingBufferReader: add " +
+                                  (callback ? "with a callback: the reader's rings were added without one (pull style)"
+                                            : "without a callback: the reader's rings were added with callbacks") +
+                                  "; use a reader for each style");
         if (!epoll) {
             epoll = Fd(::epoll_create1(EPOLL_CLOEXEC));
-            if (!epoll) throw_error(errno, ringbuf.describe() + ": ring buffer: epoll_create1");
+            if (!epoll) throw Error::sys(errno, ringbuf.describe() + ": ring buffer: epoll_create1");
         }
         Source source(ringbuf, std::move(callback));
         // Make room first: once the ring is in the epoll set, storing it must not fail.
@@ -168,7 +168,7 @@ struct RingBufferReader::State {
         event.events = EPOLLIN;
         event.data.u64 = sources.size();
         if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, source.fd.get(), &event))
-            throw_error(errno, ringbuf.describe() + ": ring buffer add");
+            throw Error::sys(errno, ringbuf.describe() + ": ring buffer add");
         sources.push_back(std::move(source));
         ready.resize(sources.size());
         style = wanted;
@@ -181,7 +181,7 @@ struct RingBufferReader::State {
         const int n = ::epoll_wait(epoll.get(), ready.data(), static_cast<int>(ready.size()), timeout_ms(timeout));
         if (n < 0) {
             if (errno == EINTR) return;
-            throw_error(errno, describe() + ": " + operation);
+            throw Error::sys(errno, describe() + ": " + operation);
         }
         for (int i = 0; i < n; ++i)
             if (!consume(sources[ready[static_cast<std::size_t>(i)].data.u64])) return;
@@ -203,7 +203,7 @@ RingBufferReader::RingBufferReader(RingBufferReader&&) noexcept = default;
 RingBufferReader& RingBufferReader::operator=(RingBufferReader&&) noexcept = default;
 
 RingBufferReader::State& RingBufferReader::state() const {
-    if (!state_) throw Error("RingBufferReader: used after being moved from");
+    if (!state_) throw Error::make(errc::misuse, "RingBufferReader: used after being moved from");
     return *state_;
 }
 
@@ -212,7 +212,8 @@ std::size_t RingBufferReader::size() const noexcept {
 }
 
 void RingBufferReader::add(const Map& ringbuf, Callback callback) {
-    if (!callback) throw Error(ringbuf.describe() + ": RingBufferReader: add: the callback is empty");
+    if (!callback)
+        throw Error::make(errc::bad_value, ringbuf.describe() + ": RingBufferReader: add: the callback is empty");
     state().add(ringbuf, std::move(callback));
 }
 
@@ -222,7 +223,7 @@ void RingBufferReader::add(const Map& ringbuf) {
 
 std::size_t RingBufferReader::poll(std::chrono::milliseconds timeout) {
     State& s = state();
-    if (s.sources.empty()) throw Error("RingBufferReader: poll: no ring buffer added");
+    if (s.sources.empty()) throw Error::make(errc::misuse, "RingBufferReader: poll: no ring buffer added");
     s.require(State::Style::callbacks, "poll");
     std::size_t delivered = 0;
     s.wait_and_consume(
@@ -250,7 +251,7 @@ std::size_t RingBufferReader::read(std::vector<Record>& out, std::chrono::millis
 
 std::size_t RingBufferReader::pull(Sink sink, void* context, std::chrono::milliseconds timeout, std::size_t max) {
     State& s = state();
-    if (s.sources.empty()) throw Error("RingBufferReader: read: no ring buffer added");
+    if (s.sources.empty()) throw Error::make(errc::misuse, "RingBufferReader: read: no ring buffer added");
     s.require(State::Style::pull, "read");
     if (max == 0) return 0;
     std::size_t delivered = 0;
@@ -268,7 +269,7 @@ std::size_t RingBufferReader::pull(Sink sink, void* context, std::chrono::millis
 
 int RingBufferReader::epoll_fd() const {
     const State& s = state();
-    if (s.sources.empty()) throw Error("RingBufferReader: epoll_fd: no ring buffer added yet");
+    if (s.sources.empty()) throw Error::make(errc::misuse, "RingBufferReader: epoll_fd: no ring buffer added yet");
     return s.epoll.get();
 }
 

@@ -11,15 +11,15 @@ Map create_local_storage(bpf_map_type type, const std::string& name, std::uint32
     // bytes): describe the value as a struct holding a byte array, so that tools such
     // as bpftool can still print it.
     std::unique_ptr<btf, decltype(&btf__free)> types(btf__new_empty(), &btf__free);
-    if (!types) throw_error(errno, "map '" + name + "': create BTF");
+    if (!types) throw Error::sys(errno, "map '" + name + "': create BTF");
     int int_id = btf__add_int(types.get(), "int", 4, BTF_INT_SIGNED);
     int byte_id = btf__add_int(types.get(), "unsigned char", 1, 0);
     int array_id = btf__add_array(types.get(), int_id, byte_id, value_size);
     int struct_id = btf__add_struct(types.get(), (name + "_value").c_str(), value_size);
     if (int_id < 0 || byte_id < 0 || array_id < 0 || struct_id < 0 ||
         btf__add_field(types.get(), "bytes", array_id, 0, 0) < 0)
-        throw Error("map '" + name + "': building BTF for the value failed");
-    if (int err = btf__load_into_kernel(types.get()); err) throw_error(err, "map '" + name + "': load BTF");
+        throw Error::make(errc::system, "map '" + name + "': building BTF for the value failed");
+    if (int err = btf__load_into_kernel(types.get()); err) throw Error::sys(err, "map '" + name + "': load BTF");
 
     // max_entries 0: local storage grows with its owners.
     MapSpec spec = MapSpec::make(type, name, sizeof(int), value_size, 0, flags | BPF_F_NO_PREALLOC);

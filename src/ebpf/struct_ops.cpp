@@ -7,7 +7,7 @@ namespace ebpf {
 Link attach_struct_ops(const ::bpf_map* map) {
     errno = 0;
     ::bpf_link* link = bpf_map__attach_struct_ops(map);
-    if (!link) throw_error(libbpf_errno(0), std::string("map '") + bpf_map__name(map) + "': attach struct_ops");
+    if (!link) throw Error::sys(libbpf_errno(0), std::string("map '") + bpf_map__name(map) + "': attach struct_ops");
     return Link(link);
 }
 

@@ -44,7 +44,7 @@ int print_all(enum libbpf_print_level, const char* format, va_list args) {
 void mount_if_missing(const std::string& path, const char* type, long magic, const char* what) {
     if (has_magic(path, magic)) return;
     if (::mount(type, path.c_str(), type, 0, nullptr) != 0)
-        throw_error(errno, std::string(what) + " is not mounted at " + path + " and mounting it failed");
+        throw Error::sys(errno, std::string(what) + " is not mounted at " + path + " and mounting it failed");
 }
 
 }  // namespace
@@ -65,7 +65,7 @@ void require_privileges() {
     if (missing.empty()) return;
     std::string names;
     for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
-    throw Error::with_message(EPERM, "need CAP_BPF and CAP_PERFMON (or root), missing " + names);
+    throw Error::make(errc::permission, "need CAP_BPF and CAP_PERFMON (or root), missing " + names, EPERM);
 }
 
 bool is_on_bpffs(const std::string& path) {
@@ -104,7 +104,7 @@ std::string cgroup2_mount() {
     ::mkdir("/run/ebpf-tool", 0755);
     ::mkdir(dir.c_str(), 0755);
     if (::mount("cgroup2", dir.c_str(), "cgroup2", 0, nullptr) != 0)
-        throw_error(errno, "cgroup v2 is not mounted and mounting it at " + dir + " failed");
+        throw Error::sys(errno, "cgroup v2 is not mounted and mounting it at " + dir + " failed");
     return dir;
 }
 

@@ -3,6 +3,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <set>
 
 #include "ebpf/array.hpp"
 #include "ebpf/object.hpp"
@@ -20,27 +21,32 @@ TEST(Array, EverySlotExistsAndNoneCanBeDeleted) {
     auto a = ebpf::Array<std::uint64_t>::create("t_array", 8);
     EXPECT_EQ(a.size(), 8u);
     EXPECT_EQ(a.get(7), 0u);  // zeroed at creation
-    a.set(3, 33);
+    a.update(3, 33);
     EXPECT_EQ(a.get(3), 33u);
-    EXPECT_EQ(a.values(), (std::vector<std::uint64_t>{0, 0, 0, 33, 0, 0, 0, 0}));
+    auto values = a.values();
+    EXPECT_TRUE(values.complete());
+    EXPECT_EQ(values.items, (std::vector<std::uint64_t>{0, 0, 0, 33, 0, 0, 0, 0}));
     EXPECT_FALSE(a.lookup(8).has_value());
     try {
         a.get(8);
         FAIL() << "index 8 of 8 read";
     } catch (const ebpf::Error& e) {
-        EXPECT_NE(std::string(e.what()).find("get index 8 of 8"), std::string::npos) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::out_of_range);
+        EXPECT_STREQ(e.what(), "array 't_array': index 8 out of range (8 entries)");
     }
     try {
-        a.set(8, 1);
+        a.update(8, 1);
         FAIL() << "index 8 of 8 written";
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.errno_value(), E2BIG) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::out_of_range);
+        EXPECT_STREQ(e.what(), "array 't_array': index 8 out of range (8 entries; E2BIG)");
     }
     try {
-        a.set(1, 1, ebpf::UpdateFlags::no_exist);
+        a.update(1, 1, ebpf::UpdateFlags::no_exist);
         FAIL() << "no_exist accepted on an array slot, which always exists";
     } catch (const ebpf::Error& e) {
-        EXPECT_TRUE(e.key_exists()) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::key_exists) << e.what();
     }
     std::uint32_t index = 3;
     EXPECT_THROW(a.map().erase(&index), ebpf::Error);  // EINVAL: arrays have no delete
@@ -49,13 +55,15 @@ TEST(Array, EverySlotExistsAndNoneCanBeDeleted) {
 TEST(Array, FrozenMapRefusesUserWrites) {
     REQUIRE_KERNEL();
     auto a = ebpf::Array<std::uint32_t>::create("t_frozen", 2);
-    a.set(0, 5);
+    a.update(0, 5);
     a.freeze();
     try {
-        a.set(0, 6);
+        a.update(0, 6);
         FAIL() << "a frozen map was written";
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.errno_value(), EPERM) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::permission);
+        EXPECT_STREQ(e.what(), "map 't_frozen': update: not permitted (EPERM)");
     }
     EXPECT_EQ(a.get(0), 5u);
 }
@@ -98,6 +106,45 @@ TEST(PerCpu, HashMapUpdateAllAndEntries) {
     EXPECT_FALSE(m.erase(7));
 }
 
+TEST(PerCpu, HashMapHasTheHashVerbs) {
+    REQUIRE_KERNEL();
+    auto m = ebpf::PerCpuHashMap<std::uint32_t, std::uint64_t>::create("t_pcpu_verbs", 16);
+    const unsigned cpus = ebpf::possible_cpus();
+    for (std::uint32_t k = 1; k <= 3; ++k) m.update_all(k, k);
+    EXPECT_TRUE(m.contains(2));
+    EXPECT_FALSE(m.contains(9));
+    EXPECT_EQ(m.get(2).sum(), 2ull * cpus);
+    EXPECT_THROW((void)m.get(9), ebpf::Error);
+    auto taken = m.take(2);
+    ASSERT_TRUE(taken);
+    EXPECT_EQ(taken->sum(), 2ull * cpus);
+    EXPECT_FALSE(m.take(2));
+    auto keys = m.keys();
+    EXPECT_TRUE(keys.complete());
+    EXPECT_EQ(std::set<std::uint32_t>(keys.begin(), keys.end()), (std::set<std::uint32_t>{1, 3}));
+    auto drained = m.drain();
+    EXPECT_TRUE(drained.complete());
+    ASSERT_EQ(drained.size(), 2u);
+    std::uint64_t total = 0;
+    for (const auto& [k, values] : drained) total += values.sum();
+    EXPECT_EQ(total, 4ull * cpus);
+    EXPECT_TRUE(m.keys().empty());
+}
+
+TEST(PerCpu, ArrayGetIsOutOfRangePastTheEnd) {
+    REQUIRE_KERNEL();
+    auto a = ebpf::PerCpuArray<std::uint64_t>::create("t_pcpu_range", 2);
+    a.update_all(1, 5);
+    EXPECT_EQ(a.get(1).sum(), 5ull * ebpf::possible_cpus());
+    try {
+        (void)a.get(2);
+        FAIL() << "index 2 of 2 read";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::out_of_range);
+        EXPECT_STREQ(e.what(), "percpu_array 't_pcpu_range': index 2 out of range (2 entries)");
+    }
+}
+
 TEST(PerCpu, ABpfProgramsCountsLandOnTheCpuThatRanThem) {
     REQUIRE_KERNEL();
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "needs two online CPUs";
@@ -135,7 +182,9 @@ TEST(PerCpu, ABpfProgramsCountsLandOnTheCpuThatRanThem) {
     EXPECT_EQ(per_cpu[0], 300u);
     EXPECT_EQ(per_cpu[1], 500u);
     EXPECT_EQ(per_cpu.sum(), 800u);
-    EXPECT_EQ(hits.sums().at(0), 800u);
+    auto sums = hits.sums();
+    EXPECT_TRUE(sums.complete());
+    EXPECT_EQ(sums.at(0), 800u);
 }
 
 }  // namespace

@@ -65,13 +65,13 @@ struct ConnTypes {
         check(v, btf__add_field(b, "delta", s32, 235, 5));
         check(v, btf__add_field(b, "active", boolean, 240, 1));
         check(v, btf__add_field(b, nullptr, addr, 256, 0));
-        if (int err = btf__load_into_kernel(b); err) ebpf::throw_error(err, "load test BTF");
+        if (int err = btf__load_into_kernel(b); err) throw ebpf::Error::sys(err, "load test BTF");
         key = static_cast<std::uint32_t>(k);
         value = static_cast<std::uint32_t>(v);
     }
 
     static void check(int id, int ret) {
-        if (id <= 0 || ret < 0) throw ebpf::Error("building test BTF failed");
+        if (id <= 0 || ret < 0) throw ebpf::Error::make(ebpf::errc::system, "building test BTF failed");
     }
 
     ebpf::Map create(const std::string& name, std::uint32_t max_entries) const {
@@ -244,7 +244,8 @@ TEST(BtfMap, EveryKernelStructAndUnionRoundTrips) {
             stage = "parse";
             const auto again = ebpf::btf_parse(vmlinux, id, json::parse(text));
             stage = "compare";
-            if (f.format(again) != text) throw ebpf::Error("the round trip changed the value");
+            if (f.format(again) != text)
+                throw ebpf::Error::make(ebpf::errc::corrupt, "the round trip changed the value");
             ++checked;
         } catch (const std::exception& e) {
             if (++failed <= 5)

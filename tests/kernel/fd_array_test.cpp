@@ -23,7 +23,7 @@ std::uint32_t run_and_read_result(const ebpf::Skeleton<maps_test_bpf>& skel, ::b
     unsigned char packet[64] = {};
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = sizeof(packet), .repeat = 1);
     int err = bpf_prog_test_run_opts(bpf_program__fd(program), &opts);
-    if (err) ebpf::throw_error(err, "test run");
+    if (err) throw ebpf::Error::sys(err, "test run");
     return ebpf::Array<std::uint32_t>::from_libbpf(skel->maps.result).get(0);
 }
 
@@ -40,7 +40,7 @@ TEST(ProgArray, TailCallRunsTheProgramInTheSlot) {
     skel.load();
     auto jumps = ebpf::ProgArray::from_libbpf(skel->maps.jump_table);
     EXPECT_EQ(run_and_read_result(skel, skel->progs.tail_entry), 7u) << "an empty slot must fall through";
-    jumps.set(0, bpf_program__fd(skel->progs.tail_target));
+    jumps.update(0, bpf_program__fd(skel->progs.tail_target));
     EXPECT_EQ(jumps.lookup(0), program_id(skel->progs.tail_target));
     EXPECT_EQ(run_and_read_result(skel, skel->progs.tail_entry), 42u);
     EXPECT_TRUE(jumps.erase(0));
@@ -55,19 +55,19 @@ TEST(ArrayOfMaps, AnInnerMapSwappedInIsSeenByTheProgram) {
     auto outer = ebpf::ArrayOfMaps::from_libbpf(skel->maps.outer);
     auto a = ebpf::Array<std::uint32_t>::create("t_inner_a", 1);
     auto b = ebpf::Array<std::uint32_t>::create("t_inner_b", 1);
-    a.set(0, 111);
-    b.set(0, 222);
+    a.update(0, 111);
+    b.update(0, 222);
     EXPECT_EQ(run_and_read_result(skel, skel->progs.read_inner), 0xdeadu);
-    outer.set(0, a.map());
+    outer.update(0, a.map());
     EXPECT_EQ(run_and_read_result(skel, skel->progs.read_inner), 111u);
-    outer.set(0, b.map());
+    outer.update(0, b.map());
     EXPECT_EQ(outer.lookup(0), b.info().id);
     EXPECT_EQ(run_and_read_result(skel, skel->progs.read_inner), 222u);
-    b.set(0, 333);  // the program reads the live inner map
+    b.update(0, 333);  // the program reads the live inner map
     EXPECT_EQ(run_and_read_result(skel, skel->progs.read_inner), 333u);
     // An inner map of another shape is refused by the kernel.
     auto wrong = ebpf::Array<std::uint64_t>::create("t_inner_wrong", 1);
-    EXPECT_THROW(outer.set(0, wrong.map()), ebpf::Error);
+    EXPECT_THROW(outer.update(0, wrong.map()), ebpf::Error);
     EXPECT_TRUE(outer.erase(0));
     EXPECT_EQ(run_and_read_result(skel, skel->progs.read_inner), 0xdeadu);
 }
@@ -77,11 +77,13 @@ TEST(MapOfMaps, CreatedAtRunTimeWithATemplate) {
     auto inner = ebpf::Array<std::uint32_t>::create("t_tmpl", 4);
     auto by_index = ebpf::ArrayOfMaps::create_of_maps("t_aom", 2, inner.map());
     auto by_key = ebpf::HashOfMaps<std::uint64_t>::create_of_maps("t_hom", 8, inner.map());
-    by_index.set(1, inner.map());
-    by_key.set(0xabcdef, inner.map());
+    by_index.update(1, inner.map());
+    by_key.update(0xabcdef, inner.map());
     EXPECT_EQ(by_index.lookup(1), inner.info().id);
     EXPECT_EQ(by_key.lookup(0xabcdef), inner.info().id);
-    EXPECT_EQ(by_key.keys(), std::vector<std::uint64_t>{0xabcdef});
+    auto keys = by_key.keys();
+    EXPECT_TRUE(keys.complete());
+    EXPECT_EQ(keys.items, std::vector<std::uint64_t>{0xabcdef});
     EXPECT_FALSE(by_key.lookup(1));
 }
 
@@ -89,13 +91,13 @@ TEST(SockMap, AcceptsAConnectedSocketAndReturnsItsCookie) {
     REQUIRE_KERNEL();
     auto pair = test::tcp_pair();
     auto sockets = ebpf::SockMap::create("t_sockmap", 4, /*value_size=*/8);
-    sockets.set(0, pair.client.get());
+    sockets.update(0, pair.client.get());
     EXPECT_EQ(sockets.lookup(0), test::socket_cookie(pair.client.get()));
     EXPECT_FALSE(sockets.lookup(1));
     // A socket that is not connected is refused.
     ebpf::Fd unconnected(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    EXPECT_THROW(sockets.set(1, unconnected.get()), ebpf::Error);
-    EXPECT_THROW(sockets.set(1, -1), ebpf::Error);
+    EXPECT_THROW(sockets.update(1, unconnected.get()), ebpf::Error);
+    EXPECT_THROW(sockets.update(1, -1), ebpf::Error);
     EXPECT_TRUE(sockets.erase(0));
 }
 
@@ -107,7 +109,7 @@ TEST(SockHash, KeysSocketsByStruct) {
     };
     auto pair = test::tcp_pair();
     auto sockets = ebpf::SockHash<Flow>::create("t_sockhash", 4, 8);
-    sockets.set({0x0100007f, 80}, pair.server.get());
+    sockets.update({0x0100007f, 80}, pair.server.get());
     EXPECT_EQ(sockets.lookup({0x0100007f, 80}), test::socket_cookie(pair.server.get()));
     EXPECT_FALSE(sockets.lookup({0x0100007f, 81}));
 }
@@ -122,7 +124,7 @@ TEST(ReuseportSockArray, HoldsReuseportSockets) {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(bind(udp.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
     auto group = ebpf::ReuseportSockArray::create("t_reuseport", 2, 8);
-    group.set(0, udp.get());
+    group.update(0, udp.get());
     EXPECT_EQ(group.lookup(0), test::socket_cookie(udp.get()));
 }
 
@@ -136,7 +138,7 @@ TEST(PerfEventArray, StoresPerfEventsButCannotBeReadFromUserSpace) {
     ebpf::Fd event(static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
     ASSERT_TRUE(event);
     auto events = ebpf::PerfEventArray::create("t_perf", 2);
-    events.set(0, event.get());
+    events.update(0, event.get());
     try {
         (void)events.lookup(0);
         FAIL() << "a perf event array was read from user space";
@@ -151,8 +153,8 @@ TEST(CgroupArray, StoresCgroupDirectories) {
     ebpf::Fd cgroup(open(ebpf::system::cgroup2_mount().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     ASSERT_TRUE(cgroup);
     auto cgroups = ebpf::CgroupArray::create("t_cgroups", 2);
-    cgroups.set(0, cgroup.get());
-    EXPECT_THROW(cgroups.set(1, STDIN_FILENO), ebpf::Error);  // not a cgroup
+    cgroups.update(0, cgroup.get());
+    EXPECT_THROW(cgroups.update(1, STDIN_FILENO), ebpf::Error);  // not a cgroup
     EXPECT_TRUE(cgroups.erase(0));
 }
 
@@ -161,14 +163,16 @@ TEST(XskMap, HoldsAfXdpSocketsOnly) {
     auto xsks = ebpf::XskMap::create("t_xsks", 4);
     ebpf::Fd xsk(socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0));
     ASSERT_TRUE(xsk);
-    xsks.set(0, xsk.get());
+    xsks.update(0, xsk.get());
     auto pair = test::tcp_pair();
-    EXPECT_THROW(xsks.set(1, pair.client.get()), ebpf::Error);  // not AF_XDP
+    EXPECT_THROW(xsks.update(1, pair.client.get()), ebpf::Error);  // not AF_XDP
     try {
         (void)xsks.lookup(0);
         FAIL() << "an xskmap was read from user space";
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.errno_value(), EOPNOTSUPP) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::not_supported);
+        EXPECT_STREQ(e.what(), "map 't_xsks': lookup: not supported by an xskmap map (EOPNOTSUPP)");
     }
     EXPECT_TRUE(xsks.erase(0));
     // The kernel answers 0 for deleting an empty xskmap slot too, so erase() cannot
@@ -188,7 +192,8 @@ TEST(FdMaps, WrongValueSizeIsRefused) {
         ebpf::ProgArray wrong(ebpf::Map::open_by_id(plain.info().id));
         FAIL();
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(), "map 't_not_fd': prog_array needs a prog_array map, but it is hash");
+        EXPECT_EQ(e.code(), ebpf::errc::wrong_type);
+        EXPECT_STREQ(e.what(), "ProgArray needs a prog_array map, 't_not_fd' is a hash");
     }
 }
 

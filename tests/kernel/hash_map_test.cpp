@@ -33,15 +33,17 @@ TEST(HashMap, UpdateFlagsHaveTheKernelsDistinctOutcomes) {
         m.update(1, 11, ebpf::UpdateFlags::no_exist);
         FAIL() << "no_exist on a present key succeeded";
     } catch (const ebpf::Error& e) {
-        EXPECT_TRUE(e.key_exists()) << e.what();
-        EXPECT_NE(std::string(e.what()).find("map 't_flags': update"), std::string::npos) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::key_exists) << e.what();
+        EXPECT_STREQ(e.what(), "map 't_flags': update: key exists (EEXIST)");
+        EXPECT_EQ(e.errno_value(), EEXIST);
     }
     EXPECT_EQ(m.lookup(1), 10u);  // unchanged by the failed update
     try {
         m.update(2, 20, ebpf::UpdateFlags::exist);
         FAIL() << "exist on a missing key succeeded";
     } catch (const ebpf::Error& e) {
-        EXPECT_TRUE(e.key_not_found()) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::key_not_found) << e.what();
+        EXPECT_STREQ(e.what(), "map 't_flags': update: key not found (ENOENT)");
     }
     EXPECT_FALSE(m.lookup(2).has_value());
     m.update(1, 12, ebpf::UpdateFlags::exist);  // replace
@@ -51,7 +53,9 @@ TEST(HashMap, UpdateFlagsHaveTheKernelsDistinctOutcomes) {
         m.update(3, 30);
         FAIL() << "a third key fit in a map of two";
     } catch (const ebpf::Error& e) {
-        EXPECT_TRUE(e.map_full()) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::map_full) << e.what();
+        EXPECT_STREQ(e.what(), "map 't_flags' is full (2 of 2 entries; E2BIG)");
+        EXPECT_EQ(e.errno_value(), E2BIG);
     }
     m.update(2, 21);  // replacing in a full map is fine
     EXPECT_EQ(m.lookup(2), 21u);
@@ -70,6 +74,25 @@ TEST(HashMap, MissingKeysAreNotErrors) {
     EXPECT_TRUE(m.contains(42));
     EXPECT_EQ(m.take(42), 1u);
     EXPECT_FALSE(m.contains(42));
+    // get() is the lookup for keys that must be there: a miss is an error of its own kind.
+    m.update(43, 9);
+    EXPECT_EQ(m.get(43), 9u);
+    try {
+        (void)m.get(42);
+        FAIL() << "get of a missing key returned";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::key_not_found);
+        EXPECT_STREQ(e.what(), "map 't_missing': get: key not found");
+    }
+    // Keyless verbs on a keyed map name the type instead of the kernel's "Bad address".
+    try {
+        std::uint64_t value = 1;
+        m.map().push(&value);
+        FAIL() << "push on a hash";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::wrong_type);
+        EXPECT_STREQ(e.what(), "map 't_missing' is a hash: push needs a queue, stack or bloom_filter map");
+    }
 }
 
 TEST(HashMap, StructKeysAndValues) {
@@ -92,20 +115,22 @@ TEST(HashMap, SizeMismatchNamesBothSizes) {
         ebpf::HashMap<std::uint32_t, std::uint32_t> wrong(ebpf::Map::open_by_id(m.info().id));
         FAIL() << "a u32 value handle bound to a u64 map";
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(),
-                     "map 't_sizes': value size mismatch: the map's values are 8 bytes, the handle's value type is 4");
+        EXPECT_EQ(e.code(), ebpf::errc::size_mismatch);
+        EXPECT_STREQ(e.what(), "HashMap needs 4-byte values, 't_sizes' has 8-byte values");
     }
     try {
         ebpf::HashMap<std::uint64_t, std::uint64_t> wrong(ebpf::Map::open_by_id(m.info().id));
         FAIL() << "a u64 key handle bound to a u32 map";
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(), "map 't_sizes': key size mismatch: the map's keys are 4 bytes, the handle's key type is 8");
+        EXPECT_EQ(e.code(), ebpf::errc::size_mismatch);
+        EXPECT_STREQ(e.what(), "HashMap needs 8-byte keys, 't_sizes' has 4-byte keys");
     }
     try {
         ebpf::LruHashMap<std::uint32_t, std::uint64_t> wrong(ebpf::Map::open_by_id(m.info().id));
         FAIL() << "an LRU handle bound to a plain hash";
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(), "map 't_sizes': HashMap needs a lru_hash map, but it is hash");
+        EXPECT_EQ(e.code(), ebpf::errc::wrong_type);
+        EXPECT_STREQ(e.what(), "LruHashMap needs an lru_hash map, 't_sizes' is a hash");
     }
 }
 
@@ -247,6 +272,8 @@ TEST(HashMap, LockFlagNeedsASpinLockInTheValue) {
         FAIL() << "BPF_F_LOCK accepted on a map without a spin lock";
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.errno_value(), EINVAL) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::system);
+        EXPECT_STREQ(e.what(), "map 't_unlocked': update: Invalid argument");
     }
 }
 

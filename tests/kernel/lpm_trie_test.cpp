@@ -9,10 +9,10 @@ using Routes = ebpf::LpmTrie<ebpf::Ipv4, std::uint32_t>;
 TEST(LpmTrie, LongestPrefixMatches) {
     REQUIRE_KERNEL();
     auto t = Routes::create("t_lpm", 16);
-    t.insert(8, {10, 0, 0, 0}, 1);
-    t.insert(16, {10, 1, 0, 0}, 2);
-    t.insert(24, {10, 1, 2, 0}, 3);
-    t.insert(0, {0, 0, 0, 0}, 99);  // default route
+    t.update({8, {10, 0, 0, 0}}, 1);
+    t.update({16, {10, 1, 0, 0}}, 2);
+    t.update({24, {10, 1, 2, 0}}, 3);
+    t.update({0, {0, 0, 0, 0}}, 99);  // default route
     EXPECT_EQ(t.longest_match({10, 1, 2, 3}), 3u);
     EXPECT_EQ(t.longest_match({10, 1, 9, 9}), 2u);
     EXPECT_EQ(t.longest_match({10, 9, 9, 9}), 1u);
@@ -20,13 +20,23 @@ TEST(LpmTrie, LongestPrefixMatches) {
     EXPECT_TRUE(t.erase({0, {0, 0, 0, 0}}));
     EXPECT_FALSE(t.longest_match({11, 0, 0, 1}).has_value());
     EXPECT_EQ(t.lookup({16, {10, 1, 0, 0}}), 2u);
-    EXPECT_THROW(t.insert(33, {1, 2, 3, 4}, 5), ebpf::Error);
+    EXPECT_EQ(t.get({16, {10, 1, 0, 0}}), 2u);
+    EXPECT_TRUE(t.contains({24, {10, 1, 3, 0}}));   // the kernel's lookup matches the /16: never exact
+    EXPECT_FALSE(t.contains({24, {11, 0, 0, 1}}));  // nothing covers it since the default route went
+    EXPECT_THROW((void)t.get({24, {11, 0, 0, 1}}), ebpf::Error);
+    try {
+        t.update({33, {1, 2, 3, 4}}, 5);
+        FAIL() << "a 33-bit prefix of an IPv4 address";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::out_of_range);
+        EXPECT_STREQ(e.what(), "map 't_lpm': prefix length 33 is longer than 32 bits");
+    }
 }
 
 TEST(LpmTrie, WalksEveryPrefix) {
     REQUIRE_KERNEL();
     auto t = Routes::create("t_lpm_walk", 64);
-    for (std::uint8_t i = 0; i < 20; ++i) t.insert(24, {192, 168, i, 0}, i);
+    for (std::uint8_t i = 0; i < 20; ++i) t.update({24, {192, 168, i, 0}}, i);
     auto entries = t.entries();
     EXPECT_TRUE(entries.complete());
     ASSERT_EQ(entries.size(), 20u);

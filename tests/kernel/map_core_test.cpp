@@ -68,13 +68,16 @@ TEST(Map, OpenFailuresSayWhy) {
         ebpf::Map::open_by_id(0x7fffffff);
         FAIL();
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(), "map id 2147483647: no such map: No such file or directory");
+        EXPECT_EQ(e.code(), ebpf::errc::not_found);
+        EXPECT_EQ(e.errno_value(), ENOENT);
+        EXPECT_STREQ(e.what(), "map id 2147483647: no such map");
     }
     try {
         ebpf::Map::open_by_name("t_no_such_map");
         FAIL();
     } catch (const ebpf::Error& e) {
-        EXPECT_TRUE(e.key_not_found()) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::not_found) << e.what();
+        EXPECT_STREQ(e.what(), "map name 't_no_such_map': no such map");
     }
     const std::string twice = test::unique_name("t_twice_");
     auto a = Counts::create(twice, 1), b = Counts::create(twice, 1);
@@ -82,6 +85,7 @@ TEST(Map, OpenFailuresSayWhy) {
         ebpf::Map::open_by_name(twice);
         FAIL();
     } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::ambiguous);
         EXPECT_NE(std::string(e.what()).find("is ambiguous"), std::string::npos) << e.what();
     }
     EXPECT_THROW(ebpf::Map::unpin("/tmp/not-on-bpffs"), ebpf::Error);
@@ -106,8 +110,8 @@ TEST(Map, CreateWithOptionsAndFailureNamesTheMap) {
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.errno_value(), EINVAL);
-        EXPECT_NE(std::string(e.what()).find("map 't_bad': create hash (key 0, value 4, entries 8)"), std::string::npos)
-            << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::system);
+        EXPECT_STREQ(e.what(), "map 't_bad': create hash (key 0, value 4, entries 8): Invalid argument");
     }
 }
 
@@ -158,6 +162,7 @@ TEST(Pin, MismatchNamesEveryDifferingField) {
         ebpf::Map::open_pinned(dir / "m", expected);
         FAIL();
     } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::incompatible);
         EXPECT_EQ(std::string(e.what()), "pinned map '" + (dir / "m") +
                                              "' does not match (expected != pinned): key_size: 8 != 4, "
                                              "max_entries: 20 != 10");
@@ -169,7 +174,8 @@ TEST(Pin, MismatchNamesEveryDifferingField) {
         ebpf::Array<std::uint64_t>::open_pinned(dir / "m");
         FAIL();
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(), "map 't_spec': Array needs a array map, but it is hash");
+        EXPECT_EQ(e.code(), ebpf::errc::wrong_type);
+        EXPECT_STREQ(e.what(), "Array needs an array map, 't_spec' is a hash");
     }
 }
 
@@ -183,7 +189,7 @@ TEST(Object, ReusesACompatiblePinAndRefusesAnIncompatibleOne) {
     REQUIRE_KERNEL();
     PinDir dir;
     auto pinned = ebpf::Array<std::uint32_t>::create("result", 1);
-    pinned.set(0, 77);
+    pinned.update(0, 77);
     pinned.pin(dir / "result");
     {
         auto obj = open_maps_test_object();
@@ -200,6 +206,7 @@ TEST(Object, ReusesACompatiblePinAndRefusesAnIncompatibleOne) {
         obj.reuse_pinned_maps(dir.path());
         FAIL();
     } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::incompatible);
         EXPECT_EQ(std::string(e.what()), "object 'maps_test': map 'result' cannot reuse the pin at " + (dir / "result") +
                                              " (object != pinned): max_entries: 1 != 2");
     }
@@ -211,7 +218,7 @@ TEST(Object, PinsItsMapsForOtherProcesses) {
     {
         auto obj = open_maps_test_object();
         obj.load();
-        obj.map<ebpf::Array<std::uint32_t>>("result").set(0, 5);
+        obj.map<ebpf::Array<std::uint32_t>>("result").update(0, 5);
         obj.pin_maps(dir.path());
     }
     EXPECT_EQ(ebpf::Array<std::uint32_t>::open_pinned(dir / "result").get(0), 5u);

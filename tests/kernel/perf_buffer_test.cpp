@@ -43,7 +43,7 @@ Skel load_and_attach(unsigned uid) {
     auto skel = Skel::open();
     skel->rodata->use_ringbuf = false;
     skel.load();
-    ebpf::Array<events_config>::from_libbpf(skel->maps.events_config).set(0, events_config{1, uid, 0, 0});
+    ebpf::Array<events_config>::from_libbpf(skel->maps.events_config).update(0, events_config{1, uid, 0, 0});
     skel.attach();
     return skel;
 }
@@ -425,7 +425,8 @@ TEST(PerfBuffer, RefusesWrongMapsArgumentsAndTheOtherStyle) {
         ebpf::PerfBufferReader bad(ebpf::Map::from_libbpf(skel->maps.events_ring), 16);
         FAIL() << "a ring buffer was accepted as a perf event array";
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(), "map 'events_ring': PerfBufferReader needs a perf_event_array map, but it is ringbuf");
+        EXPECT_EQ(e.code(), ebpf::errc::wrong_type);
+        EXPECT_STREQ(e.what(), "PerfBufferReader needs a perf_event_array map, 'events_ring' is a ringbuf");
     }
     try {
         ebpf::PerfBufferReader bad(perf_map(skel), 3, no_op);

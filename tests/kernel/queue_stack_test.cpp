@@ -26,7 +26,8 @@ TEST(Queue, FullQueueFailsOrOverwritesTheOldest) {
         q.push(3);
         FAIL() << "pushed into a full queue";
     } catch (const ebpf::Error& e) {
-        EXPECT_TRUE(e.map_full()) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::map_full) << e.what();
+        EXPECT_STREQ(e.what(), "map 't_queue_full' is full (2 of 2 entries; E2BIG)");
     }
     q.push(3, ebpf::UpdateFlags::exist);  // drops 1
     EXPECT_EQ(q.pop(), 2u);
@@ -64,7 +65,8 @@ TEST(KeylessMaps, WrongTypeIsNamed) {
         ebpf::Stack<std::uint32_t> s(ebpf::Map::open_by_id(q.info().id));
         FAIL();
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(), "map 't_q_type': stack needs a stack map, but it is queue");
+        EXPECT_EQ(e.code(), ebpf::errc::wrong_type);
+        EXPECT_STREQ(e.what(), "Stack needs a stack map, 't_q_type' is a queue");
     }
 }
 

@@ -147,7 +147,8 @@ TEST(RingBuffer, RejectsAMapThatIsNotARingBuffer) {
         reader.add(map_of(skel->maps.not_a_ringbuf), [](std::span<const std::byte>) { return 0; });
         FAIL() << "an array map was accepted as a ring buffer";
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(), "map 'not_a_ringbuf': RingBufferReader needs a ringbuf map, but it is array");
+        EXPECT_EQ(e.code(), ebpf::errc::wrong_type);
+        EXPECT_STREQ(e.what(), "RingBufferReader needs a ringbuf map, 'not_a_ringbuf' is an array");
     }
     EXPECT_EQ(reader.size(), 0u);
 

@@ -240,6 +240,17 @@ TEST(RunCommand, BadInputIsOneLine) {
     auto missing = test::run({test::tool_path(), "run", "/nonexistent.bpf.o"});
     EXPECT_NE(missing.exit_code, 0);
     EXPECT_EQ(test::lines(missing.err).size(), 1u) << missing.err;
+    // Files that are not BPF objects say which they are not (libbpf says "4001" for both).
+    const std::string text = "/tmp/ebpf-tool-not-elf-" + std::to_string(getpid());
+    std::ofstream(text) << "not an object\n";
+    auto not_elf = test::run({test::tool_path(), "run", text});
+    EXPECT_EQ(not_elf.exit_code, 1);
+    EXPECT_EQ(not_elf.err, "ebpf-tool: open '" + text + "': not an ELF file\n");
+    std::filesystem::remove(text);
+    auto not_bpf = test::run({test::tool_path(), "run", test::tool_path()});  // an ELF executable for x86
+    EXPECT_EQ(not_bpf.exit_code, 1);
+    EXPECT_EQ(not_bpf.err, "ebpf-tool: open '" + test::tool_path() +
+                               "': not a BPF object (an ELF file, but not a relocatable object for BPF)\n");
     auto iface = test::run({test::tool_path(), "run", object("counter"), "--iface", "nosuchif0"});
     EXPECT_EQ(iface.exit_code, 2);
     EXPECT_EQ(iface.err, "ebpf-tool: --iface nosuchif0: no such network interface\n");

@@ -48,7 +48,9 @@ TEST(StackTraceMap, ReadsTheUserStackOfASyscall) {
     ASSERT_TRUE(ips);
     ASSERT_FALSE(ips->empty());
     EXPECT_TRUE(in_executable_mapping(ips->front())) << std::hex << ips->front();
-    EXPECT_EQ(stacks.ids(), std::vector<std::uint32_t>{static_cast<std::uint32_t>(id)});
+    auto ids = stacks.ids();
+    EXPECT_TRUE(ids.complete());
+    EXPECT_EQ(ids.items, std::vector<std::uint32_t>{static_cast<std::uint32_t>(id)});
     EXPECT_TRUE(stacks.erase(static_cast<std::uint32_t>(id)));
     EXPECT_FALSE(stacks.lookup(static_cast<std::uint32_t>(id)));
 }

@@ -31,14 +31,14 @@ TEST(SocketStorage, AttachesAValueToASocket) {
     auto tags = ebpf::SocketStorage<Tag>::create("t_sk_storage");
     EXPECT_NE(tags.info().btf_value_type_id, 0u) << "local storage needs BTF";
     ebpf::Fd a(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)), b(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    tags.set(a.get(), {7, "alpha"});
-    auto got = tags.get(a.get());
+    tags.update(a.get(), {7, "alpha"});
+    auto got = tags.lookup(a.get());
     ASSERT_TRUE(got);
     EXPECT_EQ(got->id, 7u);
     EXPECT_STREQ(got->label, "alpha");
-    EXPECT_FALSE(tags.get(b.get()));
+    EXPECT_FALSE(tags.lookup(b.get()));
     EXPECT_TRUE(tags.erase(a.get()));
-    EXPECT_FALSE(tags.get(a.get()));
+    EXPECT_FALSE(tags.lookup(a.get()));
 }
 
 TEST(TaskStorage, AttachesAValueToAProcessByPidfd) {
@@ -46,10 +46,10 @@ TEST(TaskStorage, AttachesAValueToAProcessByPidfd) {
     auto tags = ebpf::TaskStorage<std::uint64_t>::create("t_task_storage");
     ebpf::Fd self(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
     ASSERT_TRUE(self);
-    tags.set(self.get(), 42);
-    EXPECT_EQ(tags.get(self.get()), 42u);
-    tags.set(self.get(), 43, ebpf::UpdateFlags::exist);
-    EXPECT_EQ(tags.get(self.get()), 43u);
+    tags.update(self.get(), 42);
+    EXPECT_EQ(tags.lookup(self.get()), 42u);
+    tags.update(self.get(), 43, ebpf::UpdateFlags::exist);
+    EXPECT_EQ(tags.lookup(self.get()), 43u);
 }
 
 TEST(InodeStorage, AttachesAValueToAFile) {
@@ -59,10 +59,10 @@ TEST(InodeStorage, AttachesAValueToAFile) {
     ebpf::Fd file(mkstemp(path));
     ASSERT_TRUE(file);
     unlink(path);
-    tags.set(file.get(), 99);
-    EXPECT_EQ(tags.get(file.get()), 99u);
+    tags.update(file.get(), 99);
+    EXPECT_EQ(tags.lookup(file.get()), 99u);
     ebpf::Fd again(dup(file.get()));
-    EXPECT_EQ(tags.get(again.get()), 99u) << "the value belongs to the inode, not the fd";
+    EXPECT_EQ(tags.lookup(again.get()), 99u) << "the value belongs to the inode, not the fd";
 }
 
 // A cgroup program counts the packets a process in a fresh cgroup sends; user space

@@ -41,6 +41,8 @@ TEST(UserRingBuffer, AFullRingIsAnErrorNotALoss) {
         FAIL() << "1000 records fit in a 4 KiB ring";
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.errno_value(), ENOSPC) << e.what();
+        EXPECT_EQ(e.code(), ebpf::errc::map_full);
+        EXPECT_STREQ(e.what(), "map 'user_ring' is full: no room for 8 bytes (ENOSPC)");
     }
     EXPECT_EQ(written, 256);
 }
@@ -53,7 +55,8 @@ TEST(UserRingBuffer, RefusesOtherMapTypes) {
         ebpf::UserRingBufferWriter writer(ebpf::Map::from_libbpf(skel->maps.result));
         FAIL();
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(), "map 'result': UserRingBufferWriter needs a user_ringbuf map, but it is array");
+        EXPECT_EQ(e.code(), ebpf::errc::wrong_type);
+        EXPECT_STREQ(e.what(), "UserRingBufferWriter needs a user_ringbuf map, 'result' is an array");
     }
 }
 
