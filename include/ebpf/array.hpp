@@ -52,12 +52,12 @@ public:
     // Every slot in index order, in one batched read where the kernel supports it.
     std::vector<V> values() const {
         std::vector<V> out(size());
-        this->map_.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
+        static_cast<void>(this->map_.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) {
                 auto index = load_as<std::uint32_t>(keys + i * sizeof(std::uint32_t));
                 if (index < out.size()) out[index] = load_as<V>(values + i * sizeof(V));
             }
-        });
+        }));
         return out;
     }
 };

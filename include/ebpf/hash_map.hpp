@@ -53,9 +53,9 @@ public:
 
     std::vector<K> keys() const {
         std::vector<K> out;
-        this->map_.walk([&](const std::byte* keys, const std::byte*, std::size_t n) {
+        static_cast<void>(this->map_.walk([&](const std::byte* keys, const std::byte*, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) out.push_back(load_as<K>(keys + i * sizeof(K)));
-        });
+        }));
         return out;
     }
 

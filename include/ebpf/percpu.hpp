@@ -147,12 +147,12 @@ public:
     {
         std::vector<V> out(size());
         const std::size_t stride = this->map_.value_buffer_size();
-        this->map_.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
+        static_cast<void>(this->map_.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) {
                 auto index = load_as<std::uint32_t>(keys + i * sizeof(std::uint32_t));
                 if (index < out.size()) out[index] = PerCpu<V>::decode(values + i * stride).sum();
             }
-        });
+        }));
         return out;
     }
 };

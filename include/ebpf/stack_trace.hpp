@@ -35,9 +35,9 @@ public:
     bool erase(std::uint32_t stack_id) { return map_.erase(&stack_id); }
     std::vector<std::uint32_t> ids() const {
         std::vector<std::uint32_t> out;
-        map_.walk_by_next_key([&](const std::byte* keys, const std::byte*, std::size_t n) {
+        static_cast<void>(map_.walk_by_next_key([&](const std::byte* keys, const std::byte*, std::size_t n) {
             for (std::size_t k = 0; k < n; ++k) out.push_back(load_as<std::uint32_t>(keys + k * 4));
-        });
+        }));
         return out;
     }
 };
