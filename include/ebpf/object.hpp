@@ -97,7 +97,7 @@ public:
     // Before load: whether Object::load() loads it (and attach_all() attaches it).
     bool autoload() const noexcept;
     void set_autoload(bool on);
-    // After load: the program's fd (owned by the Object) and kernel id.
+    // After load: the program's fd (owned by the Object; -1 when not loaded) and kernel id.
     int fd() const noexcept;
     std::uint32_t id() const;
 

@@ -83,7 +83,10 @@ void Program::set_autoload(bool on) {
     if (int ret = bpf_program__set_autoload(program_, on); ret)
         throw_error(libbpf_errno(ret), "program '" + name() + "': set autoload (only before load)");
 }
-int Program::fd() const noexcept { return bpf_program__fd(program_); }
+int Program::fd() const noexcept {
+    int fd = bpf_program__fd(program_);  // -ENOENT (libbpf 1.x) before load
+    return fd < 0 ? -1 : fd;
+}
 std::uint32_t Program::id() const {
     bpf_prog_info info{};
     std::uint32_t len = sizeof(info);
