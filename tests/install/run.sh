@@ -75,8 +75,13 @@ configure() {
   fi
   quiet "$cmake" --build "$2"
 }
-configure "$consumer" "$work/gs"
-[ -f "$work/gs/bpf/count_getppid.bpf.o" ] || { echo "ebpf_bpf_object made no bpf/count_getppid.bpf.o" >&2; exit 1; }
+# Its own commands (cmake-build.sh), in a copy of the project, as the page shows them.
+mkdir "$work/gs"
+cp "$consumer"/CMakeLists.txt "$consumer"/count_getppid.* "$work/gs/"
+(cd "$work/gs" && CMAKE_PREFIX_PATH=$prefix quiet bash -e "$consumer/cmake-build.sh")
+found=$(sed -n 's/^ebpf_DIR:PATH=//p' "$work/gs/build/CMakeCache.txt")
+[ "$found" = "$prefix/lib/cmake/ebpf" ] || { echo "find_package(ebpf) found '$found', not $prefix's" >&2; exit 1; }
+[ -f "$work/gs/build/bpf/count_getppid.bpf.o" ] || { echo "ebpf_bpf_object made no bpf/count_getppid.bpf.o" >&2; exit 1; }
 
 step "find_package(ebpf): skeleton, vmlinux.h, run-time maps, libseccomp"
 configure "$more" "$work/more"
@@ -105,8 +110,12 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "install test: SKIPPED running the consumers that load programs (needs root); built them fine"
   exit 0
 fi
-"$work/gs/count_getppid" "$work/gs/bpf/count_getppid.bpf.o"
-"$work/pc/count_getppid" "$work/pc/count_getppid.bpf.o"
+# The page's run command and the output it shows.
+(cd "$work/gs" && bash -e "$consumer/run-example.sh") >"$work/gs.out"
+diff -u "$consumer/expected-output.txt" "$work/gs.out"
+(cd "$work/pc" && ./count_getppid count_getppid.bpf.o) >"$work/pc.out"
+diff -u "$consumer/expected-output.txt" "$work/pc.out"
+cat "$work/gs.out" "$work/pc.out"
 "$work/more/skeleton"
 # A UID of this run only: nothing else execs as it.
 "$work/more/exec_uid_loader" $((3000000 + $$ % 1000000)) 5
