@@ -62,20 +62,20 @@ TEST(Map, OpensByIdNameAndPin) {
 TEST(Map, OpenFailuresSayWhy) {
     REQUIRE_KERNEL();
     try {
-        ebpf::Map::open_by_id(0x7fffffff);
+        (void)ebpf::Map::open_by_id(0x7fffffff);
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_STREQ(e.what(), "map id 2147483647: no such map: No such file or directory");
     }
     try {
-        ebpf::Map::open_by_name("t_no_such_map");
+        (void)ebpf::Map::open_by_name("t_no_such_map");
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_TRUE(e.key_not_found()) << e.what();
     }
     auto a = Counts::create("t_twice", 1), b = Counts::create("t_twice", 1);
     try {
-        ebpf::Map::open_by_name("t_twice");
+        (void)ebpf::Map::open_by_name("t_twice");
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_NE(std::string(e.what()).find("is ambiguous"), std::string::npos) << e.what();
@@ -98,7 +98,7 @@ TEST(Map, CreateWithOptionsAndFailureNamesTheMap) {
     spec.name = "t_bad";
     spec.key_size = 0;
     try {
-        ebpf::Map::create(spec);
+        (void)ebpf::Map::create(spec);
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.errno_value(), EINVAL);
@@ -151,7 +151,7 @@ TEST(Pin, MismatchNamesEveryDifferingField) {
     expected.value_size = 8;
     expected.max_entries = 20;
     try {
-        ebpf::Map::open_pinned(dir / "m", expected);
+        (void)ebpf::Map::open_pinned(dir / "m", expected);
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(std::string(e.what()), "pinned map '" + (dir / "m") +
