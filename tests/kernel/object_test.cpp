@@ -7,8 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "ebpf/hash_map.hpp"
@@ -18,7 +18,9 @@
 
 namespace {
 
-std::string object_path() { return std::string(BPF_OBJECT_DIR) + "/link_test.o"; }
+std::string object_path() {
+    return std::string(BPF_OBJECT_DIR) + "/link_test.o";
+}
 
 void call_getppid(int n) {
     for (int i = 0; i < n; ++i) ::syscall(SYS_getppid);
@@ -26,7 +28,9 @@ void call_getppid(int n) {
 
 // This process's count in one of the object's maps (0 when it has none yet).
 std::uint64_t count_in(const ebpf::Object& object, const char* map) {
-    return object.map<ebpf::HashMap<std::uint32_t, std::uint64_t>>(map).lookup(static_cast<std::uint32_t>(getpid())).value_or(0);
+    return object.map<ebpf::HashMap<std::uint32_t, std::uint64_t>>(map)
+        .lookup(static_cast<std::uint32_t>(getpid()))
+        .value_or(0);
 }
 
 ebpf::Object loaded_object() {

@@ -22,7 +22,9 @@ namespace {
 
 constexpr const char* kReady = "Hit Ctrl-C to end.";
 
-std::string object(const char* name) { return std::string(BPF_OBJECT_DIR) + "/" + name + ".o"; }
+std::string object(const char* name) {
+    return std::string(BPF_OBJECT_DIR) + "/" + name + ".o";
+}
 
 // Every map of pin_types.bpf.c, by name, with the type its pin must have.
 const std::map<std::string, std::string>& expected_pins() {
