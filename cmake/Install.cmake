@@ -1,4 +1,6 @@
-# Install rules for the library (headers, libebpf, ebpfConfig.cmake with ebpf_bpf_object(), ebpf.pc).
+# Install rules for the library (headers, libebpf, ebpfConfig.cmake with ebpf_bpf_object(), ebpf.pc),
+# all in the install component "library" (ebpf-tool is "tool"): `cmake --install B
+# --component library` installs the library alone.
 #
 # After `cmake --install build --prefix P`, a consumer needs only
 #   find_package(ebpf REQUIRED)   (with P in CMAKE_PREFIX_PATH)
@@ -14,14 +16,14 @@ target_compile_features(ebpf PUBLIC cxx_std_20)
 
 # Every public header, including ones added later, but nothing else from the directory.
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/ebpf"
-        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" COMPONENT library
         FILES_MATCHING PATTERN "*.hpp")
 
 # The include directory reaches consumers through the target's own INSTALL_INTERFACE.
 install(TARGETS ebpf EXPORT ebpfTargets
-        ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
-        LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
-        RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+        ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT library
+        LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT library
+        RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT library)
 
 # The exported target names PkgConfig::LIBBPF (public) and, for a static libebpf,
 # $<LINK_ONLY:PkgConfig::LIBSECCOMP> and LIBELF (private dependencies a static archive still needs
@@ -37,7 +39,7 @@ endif()
 install(EXPORT ebpfTargets
         NAMESPACE ebpf::
         FILE ebpfTargets.cmake
-        DESTINATION "${EBPF_INSTALL_CMAKEDIR}")
+        DESTINATION "${EBPF_INSTALL_CMAKEDIR}" COMPONENT library)
 
 configure_package_config_file(
   "${CMAKE_CURRENT_LIST_DIR}/ebpfConfig.cmake.in"
@@ -51,7 +53,7 @@ write_basic_package_version_file(
 # ebpfBpfObject.cmake: ebpf_bpf_object() for the consumer's own .bpf.c (the config includes it).
 install(FILES "${PROJECT_BINARY_DIR}/ebpfConfig.cmake" "${PROJECT_BINARY_DIR}/ebpfConfigVersion.cmake"
               "${CMAKE_CURRENT_LIST_DIR}/ebpfBpfObject.cmake"
-        DESTINATION "${EBPF_INSTALL_CMAKEDIR}")
+        DESTINATION "${EBPF_INSTALL_CMAKEDIR}" COMPONENT library)
 
 # ebpf.pc: pkg-config wants absolute paths, but the prefix is only known when installing
 # (`cmake --install --prefix P` overrides the configure-time CMAKE_INSTALL_PREFIX), so
@@ -96,7 +98,7 @@ install(CODE "
   message(STATUS \"Installing: \${_ebpf_pc_file}\")
   configure_file([==[${CMAKE_CURRENT_LIST_DIR}/ebpf.pc.in]==] \"\${_ebpf_pc_file}\" @ONLY)
   list(APPEND CMAKE_INSTALL_MANIFEST_FILES \"\${_ebpf_pc_file}\")
-")
+" COMPONENT library)
 
 unset(_dir)
 unset(_ebpf_type)

@@ -37,8 +37,10 @@ quiet() {
   fi
 }
 
-step "cmake --install $build_dir --prefix $prefix"
-quiet "$cmake" --install "$build_dir" --prefix "$prefix"
+# INSTALL_COMPONENT=library: only the library (static.sh builds no ebpf-tool).
+component=${INSTALL_COMPONENT:-}
+step "cmake --install $build_dir --prefix $prefix ${component:+--component $component}"
+quiet "$cmake" --install "$build_dir" --prefix "$prefix" ${component:+--component "$component"}
 libdir=$prefix/lib
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 version=$(pkg-config --modversion ebpf)
@@ -54,7 +56,7 @@ if [ -e "$libdir/libebpf.so" ]; then
   [ -e "$libdir/$soname" ] || { echo "$libdir/$soname (the SONAME's file) is not installed" >&2; exit 1; }
   echo "SONAME $soname"
   # The installed tool finds the installed library by itself (RPATH $ORIGIN/../lib).
-  quiet env -u LD_LIBRARY_PATH "$prefix/sbin/ebpf-tool" --help
+  if [ -z "$component" ]; then quiet env -u LD_LIBRARY_PATH "$prefix/sbin/ebpf-tool" --help; fi
 else
   step "static libebpf.a: its private dependencies are on pkg-config's plain link line"
   for lib in -lseccomp -lelf; do
