@@ -3,7 +3,9 @@
 PRESET ?= $(if $(filter true,$(CI)),ci,default)
 BUILD_DIR := build
 
-.PHONY: deps configure build run test bench clean format
+PREFIX ?= /usr/local
+
+.PHONY: deps configure build run test bench install clean format
 
 deps:
 	scripts/install-deps.sh
@@ -22,6 +24,12 @@ test: build
 
 bench: build
 	scripts/bench.sh
+
+# The library (shared libebpf.so, headers, CMake package with ebpf_bpf_object(), ebpf.pc)
+# and ebpf-tool, under PREFIX; ldconfig so that programs find libebpf.so.
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+	ldconfig
 
 clean:
 	rm -rf $(BUILD_DIR)

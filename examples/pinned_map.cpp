@@ -169,7 +169,7 @@ bool run() {
 
     ebpf::Map::unpin(pin.path());
     fmt::print("[parent] unpinned {}\n", pin.path());
-    ok &= check(gone([&] { ebpf::Map::open_by_id(report.map_id); }),
+    ok &= check(gone([&] { (void)ebpf::Map::open_by_id(report.map_id); }),
                 fmt::format("map id {} is gone with its last reference", report.map_id));
     ok &= check(::access(pin.path().c_str(), F_OK) != 0, "no pin left behind");
     return ok;

@@ -48,7 +48,7 @@ struct Attachment {
 // when a target it needs (a binary, an interface) was not given; returns an unattached
 // Attachment, with the reason, for program types this function cannot place (socket
 // filters, cgroup programs: they need a target the section does not name).
-Attachment attach_by_section(::bpf_program* program, const AttachTargets& targets);
+[[nodiscard]] Attachment attach_by_section(::bpf_program* program, const AttachTargets& targets);
 
 // A legacy map definition (SEC("maps"), struct bpf_map_def) found in an ELF object.
 struct LegacyMapDef {

@@ -100,7 +100,8 @@ constexpr UpdateFlags operator|(UpdateFlags a, UpdateFlags b) {
 
 // How a walk over a map ended. A walk is bounded: it never loops forever or repeats a
 // key, even while other processes delete keys under it.
-struct WalkResult {
+// [[nodiscard]]: a walk that stopped at its bound must not pass for a whole map.
+struct [[nodiscard]] WalkResult {
     std::size_t entries = 0;  // entries delivered
     bool complete = true;     // false: stopped at the bound before the end of the map
     bool batched = true;      // false: BPF_MAP_LOOKUP_BATCH unsupported, get_next_key used
@@ -111,20 +112,20 @@ public:
     // Adopts `fd` and reads the map's info from the kernel.
     explicit Map(Fd fd);
 
-    static Map open_by_id(std::uint32_t id);
-    static Map open_pinned(const std::string& path);
+    [[nodiscard]] static Map open_by_id(std::uint32_t id);
+    [[nodiscard]] static Map open_pinned(const std::string& path);
     // Opens a pin only if it is the map `expected` describes (type, key size, value size,
     // max_entries, flags); otherwise throws Error naming every field that differs.
-    static Map open_pinned(const std::string& path, const MapSpec& expected);
+    [[nodiscard]] static Map open_pinned(const std::string& path, const MapSpec& expected);
     // The one map in the kernel with this name (names are cut to 15 characters by the
     // kernel, and so is `name` before comparing). Throws when none or several match.
-    static Map open_by_name(std::string_view name);
+    [[nodiscard]] static Map open_by_name(std::string_view name);
     // A libbpf map of a loaded object; the handle holds its own reference (a dup).
-    static Map from_libbpf(const ::bpf_map* map);
-    static Map create(const MapSpec& spec);
+    [[nodiscard]] static Map from_libbpf(const ::bpf_map* map);
+    [[nodiscard]] static Map create(const MapSpec& spec);
 
     // Every map in the kernel, by id (maps that vanish while listed are skipped).
-    static std::vector<MapInfo> list();
+    [[nodiscard]] static std::vector<MapInfo> list();
 
     const MapInfo& info() const noexcept { return info_; }
     const std::string& name() const noexcept { return info_.name; }

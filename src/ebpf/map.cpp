@@ -59,6 +59,9 @@ constexpr std::array kTypeNames{
     TypeName{BPF_MAP_TYPE_TASK_STORAGE, "task_storage"},
     TypeName{BPF_MAP_TYPE_BLOOM_FILTER, "bloom_filter"},
     TypeName{BPF_MAP_TYPE_USER_RINGBUF, "user_ringbuf"},
+    // Newer than the UAPI headers this builds against (Debian 12: 6.1), not than the kernel.
+    TypeName{static_cast<bpf_map_type>(32), "cgrp_storage"},
+    TypeName{static_cast<bpf_map_type>(33), "arena"},
 };
 
 // Size of the opaque batch cursor: hash maps use a u32 bucket index, arrays a key.
@@ -112,7 +115,16 @@ std::vector<std::string> MapSpec::incompatibilities(const MapInfo& info) const {
     differ("key_size", key_size, info.key_size);
     differ("value_size", value_size, info.value_size);
     differ("max_entries", max_entries, info.max_entries);
-    differ("flags", flags, info.flags);
+    // The kernel adds BPF_F_RDONLY_PROG to every devmap it creates (dev_map_init_map), so a
+    // pinned devmap never shows the flags its definition asked for: compare without it, as
+    // cilium/ebpf's MapSpec.Compatible does.
+    std::uint32_t have_flags = info.flags;
+    std::uint32_t want_flags = flags;
+    if (type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH) {
+        have_flags &= ~std::uint32_t{BPF_F_RDONLY_PROG};
+        want_flags &= ~std::uint32_t{BPF_F_RDONLY_PROG};
+    }
+    differ("flags", want_flags, have_flags);
     return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 
@@ -15,7 +16,11 @@ namespace ebpf {
 
 void Link::reset() noexcept {
     if (link_) bpf_link__destroy(std::exchange(link_, nullptr));
+    fd_.reset();
+    pin_path_.clear();
 }
+
+int Link::fd() const noexcept { return link_ ? bpf_link__fd(link_) : fd_.get(); }
 
 Link Link::attach(::bpf_program* program) {
     errno = 0;
@@ -26,6 +31,73 @@ Link Link::attach(::bpf_program* program) {
     }
     return Link(link);
 }
+
+Link Link::open_pinned(const std::string& path) {
+    int fd = bpf_obj_get(path.c_str());
+    if (fd < 0) throw_error(libbpf_errno(fd), "link pin " + path + ": open");
+    Link link{Fd(fd)};
+    // bpf_obj_get opens any pinned object, and get-info answers for maps and programs too
+    // (in their own layouts): only the fd's inode tells a link apart.
+    char target[64] = {};
+    std::string self = "/proc/self/fd/" + std::to_string(link.fd());
+    ssize_t n = ::readlink(self.c_str(), target, sizeof(target) - 1);
+    if (n < 0 || std::string_view(target, static_cast<std::size_t>(n)) != "anon_inode:bpf-link")
+        throw Error(EINVAL, "link pin " + path + ": not a BPF link (" + (n < 0 ? "unknown" : target) + ")");
+    link.pin_path_ = path;
+    return link;
+}
+
+LinkInfo Link::info() const {
+    if (!*this) throw Error(EBADF, "link: info of an empty link handle");
+    bpf_link_info raw{};
+    std::uint32_t len = sizeof(raw);
+    if (int ret = bpf_obj_get_info_by_fd(fd(), &raw, &len); ret) throw_error(libbpf_errno(ret), "link: get info");
+    return LinkInfo{raw.id, static_cast<bpf_link_type>(raw.type), raw.prog_id};
+}
+
+void Link::pin(const std::string& path) {
+    if (!*this) throw Error(EBADF, "link: pin an empty link handle at " + path);
+    if (!pin_path_.empty()) throw Error(EEXIST, "link: pin at " + path + ": already pinned at " + pin_path_);
+    if (int ret = bpf_obj_pin(fd(), path.c_str()); ret) throw_error(libbpf_errno(ret), "link: pin at " + path);
+    pin_path_ = path;
+}
+
+void Link::unpin() {
+    if (pin_path_.empty()) return;
+    if (::unlink(pin_path_.c_str()) != 0 && errno != ENOENT) throw_error(errno, "link: unpin " + pin_path_);
+    pin_path_.clear();
+}
+
+void Link::detach() {
+    unpin();
+    reset();
+}
+
+std::string Program::name() const { return bpf_program__name(program_); }
+std::string Program::section() const { return bpf_program__section_name(program_); }
+bpf_prog_type Program::type() const noexcept { return bpf_program__type(program_); }
+std::string Program::type_name() const {
+    const char* name = libbpf_bpf_prog_type_str(type());
+    return name ? name : "type " + std::to_string(static_cast<int>(type()));
+}
+bpf_attach_type Program::expected_attach_type() const noexcept { return bpf_program__expected_attach_type(program_); }
+bool Program::autoload() const noexcept { return bpf_program__autoload(program_); }
+void Program::set_autoload(bool on) {
+    if (int ret = bpf_program__set_autoload(program_, on); ret)
+        throw_error(libbpf_errno(ret), "program '" + name() + "': set autoload (only before load)");
+}
+int Program::fd() const noexcept {
+    int fd = bpf_program__fd(program_);  // -ENOENT (libbpf 1.x) before load
+    return fd < 0 ? -1 : fd;
+}
+std::uint32_t Program::id() const {
+    bpf_prog_info info{};
+    std::uint32_t len = sizeof(info);
+    if (int ret = bpf_obj_get_info_by_fd(fd(), &info, &len); ret)
+        throw_error(libbpf_errno(ret), "program '" + name() + "': get info (loaded?)");
+    return info.id;
+}
+std::uint64_t Program::recursion_misses() const { return program_recursion_misses(program_); }
 
 std::uint64_t program_recursion_misses(const ::bpf_program* program) {
     bpf_prog_info info{};
@@ -108,6 +180,11 @@ MapSpec spec_of(const ::bpf_map* map) {
     spec.key_size = bpf_map__key_size(map);
     spec.value_size = bpf_map__value_size(map);
     spec.max_entries = bpf_map__max_entries(map);
+    // A perf_event_array defined without max_entries gets one slot per possible CPU when
+    // libbpf creates it: that is the size a pin made from this object has.
+    if (spec.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && spec.max_entries == 0) {
+        if (int cpus = libbpf_num_possible_cpus(); cpus > 0) spec.max_entries = static_cast<std::uint32_t>(cpus);
+    }
     spec.flags = bpf_map__map_flags(map);
     spec.map_extra = bpf_map__map_extra(map);
     return spec;
@@ -150,11 +227,11 @@ std::vector<Link> Object::attach_all() {
     return links;
 }
 
-::bpf_program* Object::program(std::string_view name_) const {
+Program Object::program(std::string_view name_) const {
     std::string wanted(name_);
     ::bpf_program* prog = bpf_object__find_program_by_name(obj_.get(), wanted.c_str());
     if (!prog) throw Error::make(errc::not_found, "object '" + name() + "': no program named '" + wanted + "'");
-    return prog;
+    return Program(prog);
 }
 
 ::bpf_map* Object::libbpf_map(std::string_view name_) const {
@@ -171,10 +248,10 @@ std::vector<::bpf_map*> Object::maps() const {
     return out;
 }
 
-std::vector<::bpf_program*> Object::programs() const {
-    std::vector<::bpf_program*> out;
+std::vector<Program> Object::programs() const {
+    std::vector<Program> out;
     ::bpf_program* prog = nullptr;
-    bpf_object__for_each_program(prog, obj_.get()) out.push_back(prog);
+    bpf_object__for_each_program(prog, obj_.get()) out.emplace_back(prog);
     return out;
 }
 

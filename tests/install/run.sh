@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The installed library, used from outside the repository both ways a consumer can:
-# install the build tree into a fresh prefix, then build tests/install/consumer with
-# find_package(ebpf) and with pkg-config, and run what was built. Creating a map needs
-# root (CAP_BPF): without it the map consumers are built but not run (a skip), except
-# under CI=true, where a skip is a failure.
+# install the build tree into a fresh prefix, then
+#  - build docs/getting-started.md's project (tests/install/consumer) with find_package(ebpf)
+#    and ebpf_bpf_object(), and again with its pkg-config commands (pkg-config-build.sh);
+#  - build tests/install/more (a map made at run time, libseccomp's part, a skeleton, a
+#    vmlinux.h object) with find_package, and its plain C++ files with pkg-config;
+# and run what was built: each program counts its own events exactly. Loading programs needs
+# root: without it everything is built but not run (a skip), except under CI=true, where a
+# skip is a failure.
 #
 # usage: run.sh BUILD_DIR SOURCE_DIR   (ctest passes both; CMAKE_COMMAND may name cmake)
 set -euo pipefail
@@ -13,55 +17,110 @@ if [ $# -ne 2 ]; then
   exit 2
 fi
 build_dir=$(cd "$1" && pwd)
-consumer=$(cd "$2/tests/install/consumer" && pwd)
+source_dir=$(cd "$2" && pwd)
+consumer=$source_dir/tests/install/consumer
+more=$source_dir/tests/install/more
 cmake=${CMAKE_COMMAND:-cmake}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ebpf-install-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
 
-echo "== cmake --install $build_dir --prefix $prefix"
-if ! "$cmake" --install "$build_dir" --prefix "$prefix" >"$work/install.log" 2>&1; then
-  cat "$work/install.log" >&2
-  exit 1
-fi
-
-echo "== find_package(ebpf): configure and build $consumer"
-# No package registry: the consumer must find the prefix just installed and nothing else.
-"$cmake" -S "$consumer" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$work/configure.log" 2>&1 ||
-  { cat "$work/configure.log" >&2; exit 1; }
-found=$(sed -n 's/^ebpf_DIR:PATH=//p' "$work/build/CMakeCache.txt")
-if [ "$found" != "$prefix/lib/cmake/ebpf" ]; then
-  echo "find_package(ebpf) found '$found', not the package installed in $prefix" >&2
-  exit 1
-fi
-"$cmake" --build "$work/build" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
-
-echo "== pkg-config: compile the consumer with g++"
-export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
-flags=$(pkg-config --cflags --libs ebpf)
-echo "pkg-config --cflags --libs ebpf: $flags"
-# shellcheck disable=SC2086 # the flags are words
-g++ -std=c++20 -o "$work/consumer-pc" "$consumer/main.cpp" $flags
-# A static libebpf's private dependencies (libseccomp) come with --static.
-static_flags=$(pkg-config --static --cflags --libs ebpf)
-echo "pkg-config --static --cflags --libs ebpf: $static_flags"
-# shellcheck disable=SC2086
-g++ -std=c++20 -o "$work/syscall_names-pc" "$consumer/syscall_names.cpp" $static_flags
-
-echo "== run"
-# No map, no privileges needed.
-"$work/build/syscall_names"
-"$work/syscall_names-pc"
-if [ "$(id -u)" -ne 0 ]; then
-  if [ "${CI:-}" = "true" ]; then
-    echo "install test: CI=true but not root: cannot create a map to check the consumers" >&2
+step() { echo "== $*"; }
+# Runs a command quietly, showing its output only when it fails.
+quiet() {
+  local log=$work/step.log
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "failed: $*" >&2
     exit 1
   fi
-  echo "install test: SKIPPED running the map consumers (creating a map needs root); built them fine"
+}
+
+# INSTALL_COMPONENT=library: only the library (static.sh builds no ebpf-tool).
+component=${INSTALL_COMPONENT:-}
+step "cmake --install $build_dir --prefix $prefix ${component:+--component $component}"
+quiet "$cmake" --install "$build_dir" --prefix "$prefix" ${component:+--component "$component"}
+libdir=$prefix/lib
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+version=$(pkg-config --modversion ebpf)
+
+if [ -e "$libdir/libebpf.so" ]; then
+  step "shared libebpf: SONAME and dependencies"
+  soname=$(readelf -d "$libdir/libebpf.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+  want=libebpf.so.$(cut -d. -f1,2 <<<"$version")
+  if [ "$soname" != "$want" ]; then
+    echo "libebpf.so has SONAME '$soname', expected '$want'" >&2
+    exit 1
+  fi
+  [ -e "$libdir/$soname" ] || { echo "$libdir/$soname (the SONAME's file) is not installed" >&2; exit 1; }
+  echo "SONAME $soname"
+  # The installed tool finds the installed library by itself (RPATH $ORIGIN/../lib).
+  if [ -z "$component" ]; then quiet env -u LD_LIBRARY_PATH "$prefix/sbin/ebpf-tool" --help; fi
+else
+  step "static libebpf.a: its private dependencies are on pkg-config's plain link line"
+  for lib in -lseccomp -lelf; do
+    grep -q -- "$lib" <<<"$(pkg-config --libs ebpf)" || { echo "pkg-config --libs ebpf lacks $lib" >&2; exit 1; }
+  done
+fi
+
+step "find_package(ebpf): the getting-started project"
+# No package registry: the consumer must find the prefix just installed and nothing else.
+configure() {
+  quiet "$cmake" -S "$1" -B "$2" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+  local found
+  found=$(sed -n 's/^ebpf_DIR:PATH=//p' "$2/CMakeCache.txt")
+  if [ "$found" != "$prefix/lib/cmake/ebpf" ]; then
+    echo "find_package(ebpf) found '$found', not the package installed in $prefix" >&2
+    exit 1
+  fi
+  quiet "$cmake" --build "$2"
+}
+# Its own commands (cmake-build.sh), in a copy of the project, as the page shows them.
+mkdir "$work/gs"
+cp "$consumer"/CMakeLists.txt "$consumer"/count_getppid.* "$work/gs/"
+(cd "$work/gs" && CMAKE_PREFIX_PATH=$prefix quiet bash -e "$consumer/cmake-build.sh")
+found=$(sed -n 's/^ebpf_DIR:PATH=//p' "$work/gs/build/CMakeCache.txt")
+[ "$found" = "$prefix/lib/cmake/ebpf" ] || { echo "find_package(ebpf) found '$found', not $prefix's" >&2; exit 1; }
+[ -f "$work/gs/build/bpf/count_getppid.bpf.o" ] || { echo "ebpf_bpf_object made no bpf/count_getppid.bpf.o" >&2; exit 1; }
+
+step "find_package(ebpf): skeleton, vmlinux.h, run-time maps, libseccomp"
+configure "$more" "$work/more"
+
+step "pkg-config: the getting-started commands (pkg-config-build.sh)"
+echo "pkg-config --cflags --libs ebpf: $(pkg-config --cflags --libs ebpf)"
+mkdir "$work/pc"
+cp "$consumer/count_getppid.bpf.c" "$consumer/count_getppid.cpp" "$work/pc/"
+(cd "$work/pc" && quiet bash -e "$consumer/pkg-config-build.sh")
+# shellcheck disable=SC2046 # the flags are words
+quiet g++ -std=c++20 -o "$work/pc/consumer" "$more/main.cpp" $(pkg-config --cflags --libs ebpf)
+# shellcheck disable=SC2046
+quiet g++ -std=c++20 -o "$work/pc/syscall_names" "$more/syscall_names.cpp" $(pkg-config --cflags --libs ebpf)
+
+step "run"
+# Built with plain g++, the programs find a libebpf.so outside the loader's path this way
+# (an install into /usr/local needs only ldconfig, which `make install` runs).
+export LD_LIBRARY_PATH=$libdir
+"$work/more/syscall_names"
+"$work/pc/syscall_names"
+if [ "$(id -u)" -ne 0 ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "install test: CI=true but not root: cannot load programs to check the consumers" >&2
+    exit 1
+  fi
+  echo "install test: SKIPPED running the consumers that load programs (needs root); built them fine"
   exit 0
 fi
-"$work/build/consumer"
-"$work/consumer-pc"
+# The page's run command and the output it shows.
+(cd "$work/gs" && bash -e "$consumer/run-example.sh") >"$work/gs.out"
+diff -u "$consumer/expected-output.txt" "$work/gs.out"
+(cd "$work/pc" && ./count_getppid count_getppid.bpf.o) >"$work/pc.out"
+diff -u "$consumer/expected-output.txt" "$work/pc.out"
+cat "$work/gs.out" "$work/pc.out"
+"$work/more/skeleton"
+# A UID of this run only: nothing else execs as it.
+"$work/more/exec_uid_loader" $((3000000 + $$ % 1000000)) 5
+"$work/more/consumer"
+"$work/pc/consumer"
 echo "install test: passed"

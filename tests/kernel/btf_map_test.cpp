@@ -142,7 +142,7 @@ TEST(BtfMap, FormatsWhatParseWroteThroughTheKernel) {
                                       json{{"comm", "curl"}, {"state", 2}});
         map.update(key2.data(), value2.data());
         std::vector<std::string> lines;
-        map.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
+        const auto walked = map.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) {
                 std::string line;
                 key_format.append(line, {keys + i * 8, 8});
@@ -151,6 +151,7 @@ TEST(BtfMap, FormatsWhatParseWroteThroughTheKernel) {
                 lines.push_back(line);
             }
         });
+        EXPECT_TRUE(walked.complete);
         std::sort(lines.begin(), lines.end());
         ASSERT_EQ(lines.size(), 2u);
         EXPECT_EQ(
@@ -323,7 +324,7 @@ TEST(BtfMap, FormattingSpeed) {
         std::size_t n_entries = 0, bytes = 0;
         double format_ms = 0;
         const auto start = std::chrono::steady_clock::now();
-        map.walk([&](const std::byte* k, const std::byte* v, std::size_t n) {
+        const auto walked = map.walk([&](const std::byte* k, const std::byte* v, std::size_t n) {
             const auto begin = std::chrono::steady_clock::now();
             out.clear();
             for (std::size_t i = 0; i < n; ++i) {
@@ -340,6 +341,7 @@ TEST(BtfMap, FormattingSpeed) {
             n_entries += n;
             bytes += out.size();
         });
+        EXPECT_TRUE(walked.complete);
         const auto total_ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                 .count();

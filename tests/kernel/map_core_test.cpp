@@ -65,7 +65,7 @@ TEST(Map, OpensByIdNameAndPin) {
 TEST(Map, OpenFailuresSayWhy) {
     REQUIRE_KERNEL();
     try {
-        ebpf::Map::open_by_id(0x7fffffff);
+        (void)ebpf::Map::open_by_id(0x7fffffff);
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.code(), ebpf::errc::not_found);
@@ -73,7 +73,7 @@ TEST(Map, OpenFailuresSayWhy) {
         EXPECT_STREQ(e.what(), "map id 2147483647: no such map");
     }
     try {
-        ebpf::Map::open_by_name("t_no_such_map");
+        (void)ebpf::Map::open_by_name("t_no_such_map");
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.code(), ebpf::errc::not_found) << e.what();
@@ -82,7 +82,7 @@ TEST(Map, OpenFailuresSayWhy) {
     const std::string twice = test::unique_name("t_twice_");
     auto a = Counts::create(twice, 1), b = Counts::create(twice, 1);
     try {
-        ebpf::Map::open_by_name(twice);
+        (void)ebpf::Map::open_by_name(twice);
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.code(), ebpf::errc::ambiguous);
@@ -106,7 +106,7 @@ TEST(Map, CreateWithOptionsAndFailureNamesTheMap) {
     spec.name = "t_bad";
     spec.key_size = 0;
     try {
-        ebpf::Map::create(spec);
+        (void)ebpf::Map::create(spec);
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.errno_value(), EINVAL);
@@ -159,7 +159,7 @@ TEST(Pin, MismatchNamesEveryDifferingField) {
     expected.value_size = 8;
     expected.max_entries = 20;
     try {
-        ebpf::Map::open_pinned(dir / "m", expected);
+        (void)ebpf::Map::open_pinned(dir / "m", expected);
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.code(), ebpf::errc::incompatible);

@@ -1,0 +1,2 @@
+cmake -S . -B build
+cmake --build build

@@ -1,0 +1,1 @@
+./build/count_getppid build/bpf/count_getppid.bpf.o
