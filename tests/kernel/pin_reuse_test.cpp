@@ -127,7 +127,7 @@ TEST(PinReuse, EveryPinnedMapTypeIsReusedByASecondRun) {
     // the first run's pt_array) on top of a count left in the first run's pt_hash.
     const auto self = static_cast<std::uint32_t>(getpid());
     auto filter = ebpf::Array<std::uint64_t>::open_pinned(dir + "/pt_array");
-    filter.set(0, self);
+    filter.update(0, self);
     auto counts = ebpf::HashMap<std::uint32_t, std::uint64_t>::open_pinned(dir + "/pt_hash");
     counts.update(self, 100);
 
