@@ -285,6 +285,17 @@ std::size_t Btf::type_size(std::uint32_t type_id) const {
     return size_of(get(), type_id);
 }
 
+std::optional<Btf::Integer> Btf::integer(std::uint32_t type_id) const {
+    const btf_type* t = nullptr;
+    try {
+        t = type_at(get(), skip_mods(get(), type_id));
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    if (!btf_is_int(t) || btf_int_offset(t) != 0 || btf_int_bits(t) != t->size * 8) return std::nullopt;
+    return Integer{t->size, (btf_int_encoding(t) & BTF_INT_SIGNED) != 0, (btf_int_encoding(t) & BTF_INT_BOOL) != 0};
+}
+
 std::uint32_t Btf::find(std::string_view name) const {
     const auto found = [&](std::string_view bare,
                            std::initializer_list<int> kinds) -> std::uint32_t {
