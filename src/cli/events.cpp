@@ -79,7 +79,8 @@ public:
                                        {"ppid", e.ppid},     {"uid", e.uid},       {"comm", comm},
                                        {"retval", e.retval}, {"filename", d.filename}, {"args", d.args},
                                        {"args_truncated", e.args_truncated != 0}};
-            line_ = doc.dump(global_.pretty ? 2 : -1);
+            line_.clear();
+            JsonWriter(line_, global_.pretty).document(doc);
         } else {
             std::string args = shell_word(d.filename);
             for (const auto& a : d.args) args += " " + shell_word(a);

@@ -194,7 +194,11 @@ void verb_dump(Words& w, const GlobalOptions& global) {
     out.reserve(1 << 20);
     std::size_t key_width = 0;
     bool first = true;
-    if (global.json) out += '[';
+    // With -p, entries are formatted into `entry`, then indented into `out`; without, they
+    // are appended to `out` directly (the fast path of a million-entry dump).
+    JsonWriter json(out, global.pretty);
+    std::string entry;
+    if (global.json) json.write("[");
     auto flush = [&] {
         if (out.size() >= (1 << 20)) {
             write_out(out);
@@ -206,9 +210,13 @@ void verb_dump(Words& w, const GlobalOptions& global) {
         for (std::size_t i = 0; i < n; ++i) {
             std::span key(keys + i * info.key_size, info.key_size);
             std::span value(values + i * vs, vs);
-            if (global.json) {
+            if (global.json && !global.pretty) {
                 if (!first) out += ',';
                 format.append_json(out, key, value);
+            } else if (global.json) {
+                entry.assign(first ? "" : ",");
+                format.append_json(entry, key, value);
+                json.write(entry);
             } else {
                 if (first) {
                     // The key column is as wide as the widest key of the first batch.
@@ -222,7 +230,8 @@ void verb_dump(Words& w, const GlobalOptions& global) {
         flush();
     });
     if (global.json) {
-        out += "]\n";
+        json.write("]");
+        out += '\n';
     } else {
         out += fmt::format("Found {} element{}{}\n", result.entries, result.entries == 1 ? "" : "s",
                            result.complete ? "" : " (the walk stopped at its bound: entries were changing under it)");
@@ -236,8 +245,9 @@ void print_entry(const EntryFormatter& format, std::span<const std::byte> key, s
                  const GlobalOptions& global) {
     std::string out;
     if (global.json) {
-        format.append_json(out, key, value);
-        if (global.pretty) out = nlohmann::ordered_json::parse(out).dump(2);
+        std::string entry;
+        format.append_json(entry, key, value);
+        JsonWriter(out, global.pretty).write(entry);
         out += '\n';
     } else {
         format.append_text(out, key, value, 0);
