@@ -1,5 +1,5 @@
 // Event transports under load: how many events per second the library's readers
-// (RingBufferReader, PerfBufferReader, both styles) consume, against raw libbpf consumers
+// (RingBufferReader/PerfBufferReader push, RingBufferPuller/PerfBufferPuller pull) consume, against raw libbpf consumers
 // (ring_buffer__poll, perf_buffer__poll) with a trivial callback, in the same run; and the
 // producer rate at which each transport starts to drop events. Writes its tables into
 // BENCHMARKS.md.
@@ -261,12 +261,12 @@ private:
     std::size_t take(std::chrono::milliseconds timeout) {
         batch_.clear();
         const std::size_t n = reader_.read(batch_, timeout);
-        check_sizes(batch_, kEventSize, [](const auto& r) { return r.size(); });
+        check_sizes(batch_, kEventSize, [](const auto& r) { return r.data.size(); });
         received += n;
         return n;
     }
-    ebpf::RingBufferReader reader_;
-    std::vector<ebpf::RingBufferReader::Record> batch_;
+    ebpf::RingBufferPuller reader_;
+    std::vector<ebpf::EventRecord> batch_;
 };
 
 int timeout_ms(std::chrono::milliseconds timeout) {
@@ -295,7 +295,7 @@ private:
 class OursPerf final : public Consumer {
 public:
     OursPerf(const ebpf::Map& perf, std::size_t pages)
-        : reader_(perf, pages, [this](int, std::span<const std::byte>) { ++received; }) {}
+        : reader_(perf, pages, [this](std::span<const std::byte>) { ++received; }) {}
     void poll(std::chrono::milliseconds timeout) override { reader_.poll(timeout); }
     void drain() override { reader_.consume(); }
 
@@ -320,8 +320,8 @@ private:
         received += n;
         return n;
     }
-    ebpf::PerfBufferReader reader_;
-    std::vector<ebpf::PerfBufferReader::Record> batch_;
+    ebpf::PerfBufferPuller reader_;
+    std::vector<ebpf::EventRecord> batch_;
 };
 
 class RawPerf final : public Consumer {
@@ -617,7 +617,7 @@ std::string report_markdown(std::size_t cpus, const std::vector<LiveCell>& live_
               "process's main thread, pinned to the last CPU (a CPU of its own with one producer, shared "
               "with a producer when every CPU has one). **ours** = `RingBufferReader::poll` / "
               "`PerfBufferReader::poll` with a callback; **raw** = libbpf's `ring_buffer__poll` / "
-              "`perf_buffer__poll` with a trivial callback; **pull** = our `read(out, timeout)`, which copies "
+              "`perf_buffer__poll` with a trivial callback; **pull** = `RingBufferPuller::read` / `PerfBufferPuller::read(out, timeout)`, which copies "
               "each event into its own `std::vector`; **control** = raw again, measured as one more reader: "
               "its distance from 1.000 is the noise of a ratio here. Each run opens its reader fresh; the "
               "readers take turns going first; medians over {} live and {} drain rounds, ratios of medians. "

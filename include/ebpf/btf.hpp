@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,6 +42,16 @@ public:
     // The id of a named type: "struct conn_key", "union u", "enum e" or a plain name
     // (typedefs, ints). Throws Error when there is none.
     std::uint32_t find(std::string_view name) const;
+
+    // A plain integer type (through typedefs and qualifiers; not one of old BTF's
+    // bitfield-encoded ints): its bytes and encoding.
+    struct Integer {
+        std::size_t size = 0;
+        bool is_signed = false;
+        bool is_bool = false;
+    };
+    // The integer `type_id` is, or nullopt for any other kind of type (or a bad id).
+    std::optional<Integer> integer(std::uint32_t type_id) const;
 
 private:
     struct Free {

@@ -16,11 +16,16 @@ namespace detail {
 // The user-space value of an fd-valued map is a u32 fd (or, where the kernel accepts
 // a u64 value, a u64 holding it); lookups return a u32 id or a u64 cookie.
 std::uint64_t read_fd_slot(const Map& map, const void* key, bool& found);
-void write_fd_slot(Map& map, const void* key, int fd, UpdateFlags flags);
 MapSpec fd_map_spec(bpf_map_type type, std::string name, std::uint32_t key_size, std::uint32_t value_size,
                     std::uint32_t max_entries, std::uint32_t flags, int inner_map_fd = -1);
 void check_fd_binding(const MapInfo& info, bpf_map_type type, std::size_t key_size);
 }  // namespace detail
+
+// Stores the object behind `fd` (a program, a map, a socket, a perf event, a cgroup…) as
+// the value of `key` in an fd-valued map of any key and value size (4: a u32 fd; 8, where
+// the kernel takes a u64): the raw form of the handles' set(), for code that knows the
+// map's type only at run time (`ebpf-tool map update`). The map takes its own reference.
+void update_fd(Map& map, const void* key, int fd, UpdateFlags flags = UpdateFlags::any);
 
 // index → fd, for the array-shaped types.
 template <bpf_map_type Type>
@@ -52,7 +57,7 @@ public:
 
     // Stores the object behind `fd` at `index` (the map takes its own reference).
     void update(std::uint32_t index, int fd, UpdateFlags flags = UpdateFlags::any) {
-        detail::write_fd_slot(this->map_, &index, fd, flags);
+        update_fd(this->map_, &index, fd, flags);
     }
     void update(std::uint32_t index, const Map& inner,
                 UpdateFlags flags = UpdateFlags::any) requires(Type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
@@ -91,7 +96,7 @@ public:
     }
 
     void update(const K& key, int fd, UpdateFlags flags = UpdateFlags::any) {
-        detail::write_fd_slot(this->map_, &key, fd, flags);
+        update_fd(this->map_, &key, fd, flags);
     }
     void update(const K& key, const Map& inner,
                 UpdateFlags flags = UpdateFlags::any) requires(Type == BPF_MAP_TYPE_HASH_OF_MAPS) {

@@ -47,6 +47,11 @@ std::optional<bpf_map_type> map_type_from_name(std::string_view name);
 
 // True for the types whose values are one slot per possible CPU.
 bool is_percpu(bpf_map_type type) noexcept;
+// Bytes between two CPUs' values in a per-CPU map's value buffer: the kernel puts each
+// CPU's value at an 8-byte boundary. The one place this rule is written.
+constexpr std::size_t percpu_value_stride(std::size_t value_size) noexcept {
+    return (value_size + 7) / 8 * 8;
+}
 
 // Everything needed to create a map at run time, and to check that an existing map
 // (a pin being reused) is the same map.
@@ -137,6 +142,11 @@ public:
     // Bytes one value takes in user space: value_size, or for per-CPU maps
     // round_up(value_size, 8) × possible CPUs.
     std::size_t value_buffer_size() const noexcept { return value_buffer_size_; }
+    // Bytes between two CPUs' values in that buffer (percpu_value_stride); value_size for
+    // maps that are not per-CPU.
+    std::size_t value_stride() const noexcept {
+        return is_percpu(info_.type) ? percpu_value_stride(info_.value_size) : info_.value_size;
+    }
 
     // Raw operations on buffers of key_size / value_buffer_size() bytes.
     // lookup: false when the key is missing (not an error).

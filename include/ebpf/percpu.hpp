@@ -43,7 +43,7 @@ public:
     }
 
     // Slot stride in the kernel's buffer.
-    static constexpr std::size_t stride = (sizeof(V) + 7) / 8 * 8;
+    static constexpr std::size_t stride = percpu_value_stride(sizeof(V));
 
     static PerCpu decode(const std::byte* bytes) {
         PerCpu out;

@@ -14,11 +14,13 @@
 
 namespace ebpf {
 
-namespace detail {
-// Creates a local-storage map with generated BTF (key: int; value: a struct of
-// value_size bytes named after the map).
-Map create_local_storage(bpf_map_type type, const std::string& name, std::uint32_t value_size, std::uint32_t flags);
-}  // namespace detail
+// Creates a socket, task or inode local-storage map (`type`) for values of `value_size`
+// bytes, untyped: the kernel requires BTF for these, so it is generated (key: int; value:
+// a struct "<name>_value" holding `value_size` bytes). LocalStorage<V>::create uses it;
+// so does `ebpf-tool map create`, which knows the value's size only. BPF_F_NO_PREALLOC is
+// added to `flags` (the kernel requires it).
+[[nodiscard]] Map create_local_storage(bpf_map_type type, const std::string& name, std::uint32_t value_size,
+                                       std::uint32_t flags = 0);
 
 template <MapData V, bpf_map_type Type>
 class LocalStorage : public TypedHandle<LocalStorage<V, Type>> {
@@ -29,7 +31,7 @@ public:
         detail::check_binding(this->info(), {Type}, sizeof(int), sizeof(V));
     }
     static LocalStorage create(std::string name, std::uint32_t flags = 0) {
-        return LocalStorage(detail::create_local_storage(Type, name, sizeof(V), flags));
+        return LocalStorage(create_local_storage(Type, name, sizeof(V), flags));
     }
     // The value attached to the object behind `fd`; nullopt when it has none.
     std::optional<V> lookup(int fd) const {

@@ -1,4 +1,6 @@
-// Subcommand registration: each adds itself to the app and runs from its callback.
+// Subcommand registration: each adds itself to the app and runs from its callback. The
+// table of commands is in main.cpp (kCommands): a new command is its add_* function here
+// and one row there.
 #pragma once
 
 #include <CLI/CLI.hpp>

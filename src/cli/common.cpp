@@ -146,11 +146,6 @@ static std::string format_time(const char* format, bool utc) {
 std::string clock_time() { return format_time("%H:%M:%S", false); }
 std::string iso_time() { return format_time("%Y-%m-%dT%H:%M:%SZ", true); }
 
-void print_json(std::ostream& out, const nlohmann::ordered_json& doc, const GlobalOptions& global) {
-    out << doc.dump(global.pretty ? 2 : -1) << '\n';
-    out.flush();
-}
-
 void prepare_kernel(const GlobalOptions& global, bool need_tracefs) {
     ebpf::system::set_libbpf_logging(global.verbose);
     ebpf::system::prepare(need_tracefs);

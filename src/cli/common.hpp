@@ -14,6 +14,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "json.hpp"
+
 namespace ebpf_tool {
 
 struct GlobalOptions {
@@ -91,8 +93,6 @@ std::optional<std::string> user_name(std::uint32_t uid);
 std::string clock_time();
 std::string iso_time();
 
-// One JSON document per line, or indented with -p.
-void print_json(std::ostream& out, const nlohmann::ordered_json& doc, const GlobalOptions& global);
 
 // Loads and prepares: privileges, mounts, memlock, libbpf logging.
 void prepare_kernel(const GlobalOptions& global, bool need_tracefs);

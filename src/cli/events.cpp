@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <iostream>
-#include <variant>
 
 #include "commands.hpp"
 #include "ebpf/array.hpp"
@@ -81,7 +80,8 @@ public:
                                        {"ppid", e.ppid},     {"uid", e.uid},       {"comm", comm},
                                        {"retval", e.retval}, {"filename", d.filename}, {"args", d.args},
                                        {"args_truncated", e.args_truncated != 0}};
-            line_ = doc.dump(global_.pretty ? 2 : -1);
+            line_.clear();
+            JsonWriter(line_, global_.pretty).document(doc);
         } else {
             std::string args = shell_word(d.filename);
             for (const auto& a : d.args) args += " " + shell_word(a);
@@ -150,55 +150,59 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
         if (options.count && printer.received() >= *options.count) count_reached = true;
         return count_reached ? 1 : 0;
     };
-    std::variant<std::monostate, ebpf::RingBufferReader, ebpf::PerfBufferReader> reader;
-    if (ring) {
-        auto& r = reader.emplace<ebpf::RingBufferReader>();
-        r.add(ebpf::Map::from_libbpf(skel->maps.events_ring), on_record);
-    } else {
-        reader.emplace<ebpf::PerfBufferReader>(
-            ebpf::Map::from_libbpf(skel->maps.events_perf), options.buffer_size / sysconf(_SC_PAGESIZE),
-            [&](int, std::span<const std::byte> sample) { on_record(sample); });
-    }
-    auto consume = [&] {
-        return ring ? std::get<ebpf::RingBufferReader>(reader).consume() : std::get<ebpf::PerfBufferReader>(reader).consume();
-    };
-    const int reader_fd = ring ? std::get<ebpf::RingBufferReader>(reader).epoll_fd()
-                               : std::get<ebpf::PerfBufferReader>(reader).epoll_fd();
+    // Both transports' push readers have the same shape: one loop serves either.
+    auto stream = [&](auto& reader) {
+        // Attached in this order, detached in reverse: the sched_process_exec and exit
+        // programs are in place before any exec is recorded at entry.
+        std::vector<ebpf::Link> links;
+        for (::bpf_program* program : {skel->progs.on_exec_done, skel->progs.on_execve_exit,
+                                       skel->progs.on_execveat_exit, skel->progs.on_execve_enter,
+                                       skel->progs.on_execveat_enter})
+            links.push_back(ebpf::Link::attach(program));
+        std::cerr << "Tracing execs via " << (ring ? "ring buffer" : "perf buffer") << "... Hit Ctrl-C to end."
+                  << std::endl;
 
-    // Attached in this order, detached in reverse: the sched_process_exec and exit
-    // programs are in place before any exec is recorded at entry.
-    std::vector<ebpf::Link> links;
-    for (::bpf_program* program : {skel->progs.on_exec_done, skel->progs.on_execve_exit, skel->progs.on_execveat_exit,
-                                   skel->progs.on_execve_enter, skel->progs.on_execveat_enter})
-        links.push_back(ebpf::Link::attach(program));
-    std::cerr << "Tracing execs via " << (ring ? "ring buffer" : "perf buffer") << "... Hit Ctrl-C to end." << std::endl;
-
-    auto start = std::chrono::steady_clock::now();
-    std::optional<std::chrono::steady_clock::time_point> deadline;
-    if (options.duration) deadline = start + seconds(*options.duration);
-    // Without per-event wake-ups the reader also drains on a timer.
-    const int idle_ms = options.wakeup_bytes ? 100 : 1000;
-    while (!count_reached && !signals.stopped()) {
-        int timeout = idle_ms;
-        if (deadline) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) break;
-            timeout = static_cast<int>(std::min<long long>(left.count() + 1, idle_ms));
+        auto start = std::chrono::steady_clock::now();
+        std::optional<std::chrono::steady_clock::time_point> deadline;
+        if (options.duration) deadline = start + seconds(*options.duration);
+        // Without per-event wake-ups the reader also drains on a timer.
+        const int idle_ms = options.wakeup_bytes ? 100 : 1000;
+        while (!count_reached && !signals.stopped()) {
+            int timeout = idle_ms;
+            if (deadline) {
+                auto left =
+                    std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
+                if (left.count() <= 0) break;
+                timeout = static_cast<int>(std::min<long long>(left.count() + 1, idle_ms));
+            }
+            pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {reader.epoll_fd(), POLLIN, 0}};
+            int ready = ::poll(fds, 2, timeout);
+            if (ready < 0 && errno != EINTR) ebpf::throw_error(errno, "events: poll");
+            if (fds[0].revents & POLLIN) signals.wait(std::chrono::nanoseconds::zero());
+            if ((fds[1].revents & POLLIN) || options.wakeup_bytes) reader.consume();
+            std::cout.flush();
         }
-        pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {reader_fd, POLLIN, 0}};
-        int ready = ::poll(fds, 2, timeout);
-        if (ready < 0 && errno != EINTR) throw ebpf::Error::sys(errno, "events: poll");
-        if (fds[0].revents & POLLIN) signals.wait(std::chrono::nanoseconds::zero());
-        if ((fds[1].revents & POLLIN) || options.wakeup_bytes) consume();
+        // Detach first, then drain what is already in the buffers: those events count.
+        while (!links.empty()) links.pop_back();
+        if (!count_reached) reader.consume();
         std::cout.flush();
+        if constexpr (requires { reader.lost(); })
+            return reader.lost();
+        else
+            return std::uint64_t{0};
+    };
+    std::uint64_t lost = 0;
+    if (ring) {
+        ebpf::RingBufferReader reader;
+        reader.add(ebpf::Map::from_libbpf(skel->maps.events_ring), on_record);
+        lost = stream(reader);
+    } else {
+        ebpf::PerfBufferReader reader(ebpf::Map::from_libbpf(skel->maps.events_perf),
+                                      options.buffer_size / sysconf(_SC_PAGESIZE), on_record);
+        lost = stream(reader);
     }
-    // Detach first, then drain what is already in the buffers: those events count.
-    while (!links.empty()) links.pop_back();
-    if (!count_reached) consume();
-    std::cout.flush();
 
     auto drops = dropped.sums();
-    std::uint64_t lost = ring ? 0 : std::get<ebpf::PerfBufferReader>(reader).lost();
     std::cerr << fmt::format("events: received {}, dropped in the kernel {} (buffer full {}, in-flight table full {}), "
                              "lost in perf buffers {}\n",
                              printer.received(), drops.at(EVENTS_DROP_OUTPUT) + drops.at(EVENTS_DROP_INFLIGHT),

@@ -7,8 +7,21 @@
 #include "commands.hpp"
 #include "ebpf/error.hpp"
 
+namespace {
+
+using namespace ebpf_tool;
+
+// Every command, in the order --help lists them. Adding a command is one row.
+struct Command {
+    void (*add)(CLI::App& app, const GlobalOptions& global);
+};
+constexpr Command kCommands[] = {
+    {add_execs_command}, {add_stats_command}, {add_events_command}, {add_map_command}, {add_run_command},
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
-    using namespace ebpf_tool;
     GlobalOptions global;
     CLI::App app{"ebpf-tool: eBPF maps, counted exactly", "ebpf-tool"};
     app.set_version_flag("--version", "ebpf-tool 0.1.0");
@@ -16,11 +29,7 @@ int main(int argc, char** argv) {
     app.add_flag("-j,--json", global.json, "JSON output (before the subcommand, as bpftool takes it)");
     app.add_flag("-p,--pretty", global.pretty, "Indented JSON (implies --json)");
     app.add_flag("-v,--verbose", global.verbose, "Show libbpf's own log on stderr");
-    add_execs_command(app, global);
-    add_stats_command(app, global);
-    add_events_command(app, global);
-    add_map_command(app, global);
-    add_run_command(app, global);
+    for (const Command& command : kCommands) command.add(app, global);
     app.parse_complete_callback([&global] {
         if (global.pretty) global.json = true;
     });

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "commands.hpp"
 #include "ebpf/btf.hpp"
 #include "ebpf/error.hpp"
+#include "ebpf/fd_array.hpp"
 #include "ebpf/map.hpp"
 #include "ebpf/storage.hpp"
 #include "ebpf/system.hpp"
@@ -192,7 +194,11 @@ void verb_dump(Words& w, const GlobalOptions& global) {
     out.reserve(1 << 20);
     std::size_t key_width = 0;
     bool first = true;
-    if (global.json) out += '[';
+    // With -p, entries are formatted into `entry`, then indented into `out`; without, they
+    // are appended to `out` directly (the fast path of a million-entry dump).
+    JsonWriter json(out, global.pretty);
+    std::string entry;
+    if (global.json) json.write("[");
     auto flush = [&] {
         if (out.size() >= (1 << 20)) {
             write_out(out);
@@ -204,9 +210,13 @@ void verb_dump(Words& w, const GlobalOptions& global) {
         for (std::size_t i = 0; i < n; ++i) {
             std::span key(keys + i * info.key_size, info.key_size);
             std::span value(values + i * vs, vs);
-            if (global.json) {
+            if (global.json && !global.pretty) {
                 if (!first) out += ',';
                 format.append_json(out, key, value);
+            } else if (global.json) {
+                entry.assign(first ? "" : ",");
+                format.append_json(entry, key, value);
+                json.write(entry);
             } else {
                 if (first) {
                     // The key column is as wide as the widest key of the first batch.
@@ -220,7 +230,8 @@ void verb_dump(Words& w, const GlobalOptions& global) {
         flush();
     });
     if (global.json) {
-        out += "]\n";
+        json.write("]");
+        out += '\n';
     } else {
         out += fmt::format("Found {} element{}{}\n", result.entries, result.entries == 1 ? "" : "s",
                            result.complete ? "" : " (the walk stopped at its bound: entries were changing under it)");
@@ -234,8 +245,9 @@ void print_entry(const EntryFormatter& format, std::span<const std::byte> key, s
                  const GlobalOptions& global) {
     std::string out;
     if (global.json) {
-        format.append_json(out, key, value);
-        if (global.pretty) out = nlohmann::ordered_json::parse(out).dump(2);
+        std::string entry;
+        format.append_json(entry, key, value);
+        JsonWriter(out, global.pretty).write(entry);
         out += '\n';
     } else {
         format.append_text(out, key, value, 0);
@@ -286,15 +298,11 @@ void verb_update(Words& w) {
     w.expect("value");
     std::vector<std::byte> value;
     std::optional<ebpf::Fd> reference = reference_value(w, info);
-    if (reference) {
-        std::uint32_t fd = static_cast<std::uint32_t>(reference->get());
-        value.resize(info.value_size);
-        std::memcpy(value.data(), &fd, sizeof(fd));
-    } else {
+    if (!reference) {
         auto one = parse_data(w, "value", info.value_size, format, info.btf_value_type_id);
         if (ebpf::is_percpu(info.type)) {
             // One value for every CPU, as bpftool does.
-            const std::size_t stride = (info.value_size + 7) / 8 * 8;
+            const std::size_t stride = map.value_stride();
             value.assign(map.value_buffer_size(), std::byte{0});
             for (std::size_t off = 0; off < value.size(); off += stride) std::memcpy(value.data() + off, one.data(), one.size());
         } else {
@@ -309,7 +317,10 @@ void verb_update(Words& w) {
     else
         w.accept("any");
     w.finish();
-    map.update(key.data(), value.data(), flags);
+    if (reference)
+        ebpf::update_fd(map, key.data(), reference->get(), flags);
+    else
+        map.update(key.data(), value.data(), flags);
 }
 
 void verb_delete(Words& w) {
@@ -429,7 +440,7 @@ void verb_create(Words& w, const GlobalOptions& global) {
         case BPF_MAP_TYPE_INODE_STORAGE:
             // The kernel needs BTF for these; bpftool cannot create them, we generate it.
             if (spec.key_size != 4) throw UsageError("map: create: local storage keys are 4 bytes (an fd)");
-            map.emplace(ebpf::detail::create_local_storage(spec.type, spec.name, spec.value_size, spec.flags));
+            map.emplace(ebpf::create_local_storage(spec.type, spec.name, spec.value_size, spec.flags));
             break;
         default:
             map.emplace(ebpf::Map::create(spec));
@@ -460,40 +471,63 @@ void verb_pop_or_peek(Words& w, bool pop, const GlobalOptions& global) {
     print_entry(format, {}, value, global);
 }
 
+// The verbs, bpftool's `cmds[]`: every name a verb answers to, its synopsis for --help,
+// and what runs it. Adding a verb is one row.
+struct Verb {
+    std::array<std::string_view, 3> names;  // unused names are empty
+    std::string_view synopsis;              // after "map "
+    void (*run)(Words& w, const GlobalOptions& global);
+};
+
+constexpr Verb kVerbs[] = {
+    {{"list", "show"}, "{ list | show } [MAP]", verb_list},
+    {{"dump"}, "dump MAP", verb_dump},
+    {{"lookup"}, "lookup MAP key DATA", verb_lookup},
+    {{"update"}, "update MAP key DATA value VALUE [any|exist|noexist]", [](Words& w, const GlobalOptions&) { verb_update(w); }},
+    {{"delete"}, "delete MAP key DATA", [](Words& w, const GlobalOptions&) { verb_delete(w); }},
+    {{"getnext"}, "getnext MAP [key DATA]", verb_getnext},
+    {{"pin"}, "pin MAP PATH", [](Words& w, const GlobalOptions&) { verb_pin(w); }},
+    {{"unpin"}, "unpin PATH", [](Words& w, const GlobalOptions&) { verb_unpin(w); }},
+    {{"create"},
+     "create PATH type TYPE key N value N entries N name NAME [flags F] [inner_map MAP] [map_extra N]",
+     verb_create},
+    {{"freeze"}, "freeze MAP", [](Words& w, const GlobalOptions&) { verb_freeze(w); }},
+    {{"peek"}, "peek MAP", [](Words& w, const GlobalOptions& g) { verb_pop_or_peek(w, false, g); }},
+    {{"push", "enqueue"}, "{ push | enqueue } MAP value VALUE", [](Words& w, const GlobalOptions&) { verb_push(w); }},
+    {{"pop", "dequeue"}, "{ pop | dequeue } MAP", [](Words& w, const GlobalOptions& g) { verb_pop_or_peek(w, true, g); }},
+};
+
+// "list, show, dump, …": every name, for messages.
+std::string verb_names() {
+    std::string out;
+    for (const Verb& v : kVerbs)
+        for (std::string_view name : v.names)
+            if (!name.empty()) out += fmt::format("{}{}", out.empty() ? "" : ", ", name);
+    return out;
+}
+
+// The --help footer: every verb's synopsis, then the words they share.
+std::string verbs_help() {
+    std::string out;
+    for (const Verb& v : kVerbs) out += fmt::format("  map {}\n", v.synopsis);
+    return out +
+           "  MAP  := id N | name NAME | pinned PATH\n"
+           "  DATA := [hex] BYTES | TYPED (one word, for maps with BTF: 1000, TCP_ESTABLISHED, '{\"port\": 443}')";
+}
+
 void run_map(const std::vector<std::string>& args, const GlobalOptions& global) {
     Words w(args);
-    std::string verb = w.next("verb (list, dump, lookup, update, delete, getnext, pin, unpin, create, freeze, "
-                              "peek, push, pop, enqueue, dequeue)");
+    const std::string what = "verb (" + verb_names() + ")";
+    const std::string verb = w.next(what.c_str());
+    const auto found = std::find_if(std::begin(kVerbs), std::end(kVerbs), [&](const Verb& v) {
+        return std::find(v.names.begin(), v.names.end(), verb) != v.names.end();
+    });
+    // Before privileges: a misspelt verb is a usage error, whoever runs it.
+    if (verb.empty() || found == std::end(kVerbs))
+        throw UsageError(fmt::format("map: unknown verb '{}' (verbs: {})", verb, verb_names()));
     ebpf::system::set_libbpf_logging(global.verbose);
     ebpf::system::require_privileges();
-    if (verb == "list" || verb == "show")
-        verb_list(w, global);
-    else if (verb == "dump")
-        verb_dump(w, global);
-    else if (verb == "lookup")
-        verb_lookup(w, global);
-    else if (verb == "update")
-        verb_update(w);
-    else if (verb == "delete")
-        verb_delete(w);
-    else if (verb == "getnext")
-        verb_getnext(w, global);
-    else if (verb == "pin")
-        verb_pin(w);
-    else if (verb == "unpin")
-        verb_unpin(w);
-    else if (verb == "create")
-        verb_create(w, global);
-    else if (verb == "freeze")
-        verb_freeze(w);
-    else if (verb == "push" || verb == "enqueue")
-        verb_push(w);
-    else if (verb == "pop" || verb == "dequeue")
-        verb_pop_or_peek(w, true, global);
-    else if (verb == "peek")
-        verb_pop_or_peek(w, false, global);
-    else
-        throw UsageError(fmt::format("map: unknown verb '{}'", verb));
+    found->run(w, global);
 }
 
 }  // namespace
@@ -501,15 +535,7 @@ void run_map(const std::vector<std::string>& args, const GlobalOptions& global) 
 void add_map_command(CLI::App& app, const GlobalOptions& global) {
     auto* cmd = app.add_subcommand("map", "Inspect and edit any BPF map (bpftool's verbs, typed with BTF)");
     cmd->prefix_command();  // everything after `map` is ours to parse, as bpftool does
-    cmd->footer(
-        "  map { list | show } [MAP]        map dump MAP\n"
-        "  map lookup MAP key DATA          map update MAP key DATA value VALUE [any|exist|noexist]\n"
-        "  map delete MAP key DATA          map getnext MAP [key DATA]\n"
-        "  map pin MAP PATH                 map unpin PATH\n"
-        "  map create PATH type TYPE key N value N entries N name NAME [flags F] [inner_map MAP] [map_extra N]\n"
-        "  map freeze MAP                   map peek|pop|dequeue MAP     map push|enqueue MAP value VALUE\n"
-        "  MAP  := id N | name NAME | pinned PATH\n"
-        "  DATA := [hex] BYTES | TYPED (one word, for maps with BTF: 1000, TCP_ESTABLISHED, '{\"port\": 443}')");
+    cmd->footer(verbs_help());
     cmd->callback([cmd, &global] { run_map(cmd->remaining(), global); });
 }
 

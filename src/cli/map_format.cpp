@@ -1,6 +1,5 @@
 #include "map_format.hpp"
 
-#include <bpf/btf.h>
 
 #include <array>
 #include <cstring>
@@ -46,21 +45,17 @@ void append_hex_text(std::string& out, std::span<const std::byte> bytes) {
 EntryFormatter::EntryFormatter(const ebpf::MapInfo& info)
     : info_(info),
       percpu_(ebpf::is_percpu(info.type)),
-      stride_(percpu_ ? (info.value_size + 7) / 8 * 8 : info.value_size),
+      stride_(percpu_ ? ebpf::percpu_value_stride(info.value_size) : info.value_size),
       cpus_(percpu_ ? ebpf::possible_cpus() : 1) {
     if (!info.btf_id || !info.btf_value_type_id) return;
     try {
         btf_.emplace(ebpf::Btf::from_kernel(info.btf_id));
         if (info.btf_key_type_id) key_.emplace(*btf_, info.btf_key_type_id);
         value_.emplace(*btf_, info.btf_value_type_id);
-        const ::btf* b = btf_->get();
-        int resolved = btf__resolve_type(b, info.btf_value_type_id);
-        if (resolved > 0) {
-            const btf_type* t = btf__type_by_id(b, static_cast<std::uint32_t>(resolved));
-            if (t && btf_is_int(t) && !(btf_int_encoding(t) & BTF_INT_BOOL) && t->size <= 8) {
-                value_is_integer_ = true;
-                value_is_signed_ = btf_int_encoding(t) & BTF_INT_SIGNED;
-            }
+        if (const auto integer = btf_->integer(info.btf_value_type_id);
+            integer && !integer->is_bool && integer->size <= 8) {
+            value_is_integer_ = true;
+            value_is_signed_ = integer->is_signed;
         }
     } catch (const ebpf::Error&) {
         // BTF that cannot be formatted (e.g. a kernel type we do not handle): show bytes.

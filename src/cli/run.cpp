@@ -64,10 +64,11 @@ struct Shown {
 void print_maps(const std::vector<Shown>& maps, bool json, const GlobalOptions& global) {
     std::string out;
     if (json) {
-        out = "{\"time\":\"" + iso_time() + "\",\"maps\":[";
+        out = "{\"time\":" + json_string(iso_time()) + ",\"maps\":[";
         for (std::size_t m = 0; m < maps.size(); ++m) {
             const auto& s = maps[m];
-            out += (m ? "," : "") + fmt::format("{{\"name\":\"{}\",\"type\":\"{}\",\"entries\":[", s.name, s.map.info().type_name());
+            out += (m ? "," : "") + fmt::format("{{\"name\":{},\"type\":{},\"entries\":[", json_string(s.name),
+                                                json_string(s.map.info().type_name()));
             bool first = true;
             static_cast<void>(s.map.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
                 for (std::size_t i = 0; i < n; ++i) {
@@ -80,8 +81,9 @@ void print_maps(const std::vector<Shown>& maps, bool json, const GlobalOptions& 
             out += "]}";
         }
         out += "]}";
-        if (global.pretty) out = nlohmann::ordered_json::parse(out).dump(2);
-        out += '\n';
+        std::string shown;
+        JsonWriter(shown, global.pretty).write(out);
+        out = std::move(shown) + '\n';
     } else {
         out = clock_time() + "\n";
         for (const auto& s : maps) {

@@ -2,7 +2,9 @@
 
 #include "ebpf/dev_map.hpp"
 
-namespace ebpf::detail {
+namespace ebpf {
+
+namespace detail {
 
 std::uint64_t read_fd_slot(const Map& map, const void* key, bool& found) {
     // Ids are u32, socket cookies u64: read into a zeroed u64 either way.
@@ -11,7 +13,9 @@ std::uint64_t read_fd_slot(const Map& map, const void* key, bool& found) {
     return value;
 }
 
-void write_fd_slot(Map& map, const void* key, int fd, UpdateFlags flags) {
+}  // namespace detail
+
+void update_fd(Map& map, const void* key, int fd, UpdateFlags flags) {
     if (fd < 0) throw Error::make(errc::bad_value, map.describe() + ": update with fd " + std::to_string(fd), EBADF);
     // A 4-byte slot reads the low half of this u64, an 8-byte slot all of it: on a
     // little-endian machine both hold the fd.
@@ -19,6 +23,8 @@ void write_fd_slot(Map& map, const void* key, int fd, UpdateFlags flags) {
     static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "fd slots are written as little-endian u32/u64");
     map.update(key, &value, flags);
 }
+
+namespace detail {
 
 MapSpec fd_map_spec(bpf_map_type type, std::string name, std::uint32_t key_size, std::uint32_t value_size,
                     std::uint32_t max_entries, std::uint32_t flags, int inner_map_fd) {
@@ -44,4 +50,6 @@ void check_redirect_binding(const MapInfo& info, bpf_map_type type, std::size_t 
                                                    "' has " + std::to_string(info.value_size) + "-byte values");
 }
 
-}  // namespace ebpf::detail
+}  // namespace detail
+
+}  // namespace ebpf

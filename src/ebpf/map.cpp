@@ -162,7 +162,7 @@ Fd Fd::duplicate(int fd) {
 }
 
 Map::Map(Fd fd) : fd_(std::move(fd)), info_(map_info(fd_.get())) {
-    value_buffer_size_ = is_percpu(info_.type) ? (info_.value_size + 7) / 8 * 8 * possible_cpus() : info_.value_size;
+    value_buffer_size_ = is_percpu(info_.type) ? value_stride() * possible_cpus() : info_.value_size;
 }
 
 void Map::refresh_info() { info_ = map_info(fd_.get()); }

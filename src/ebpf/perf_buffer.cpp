@@ -14,6 +14,8 @@
 #include <fstream>
 #include <utility>
 
+#include "event_poll.hpp"
+
 namespace ebpf {
 
 // libbpf opens the rings: one perf event per CPU, mmap'ed, stored in the map. Reading them
@@ -52,10 +54,12 @@ std::vector<int> online_cpus() {
 
 }  // namespace
 
-struct PerfBufferReader::State {
+namespace detail {
+
+struct PerfState {
     std::string name;
-    Callback on_sample;  // empty for a pull reader
-    LostCallback on_lost;
+    EventCallback on_sample;  // empty in a puller
+    PerfBufferReader::LostCallback on_lost;
     std::vector<std::uint64_t> lost;
 
     struct Free {
@@ -76,26 +80,16 @@ struct PerfBufferReader::State {
     // libbpf's wait set, each ring's entry re-pointed at the ring's index: a wake-up names
     // the ring to read. (libbpf's own entries point at its internal per-CPU structs; it
     // never waits on them here. A second epoll set would double every wake-up's work.)
-    int epoll = -1;
-    std::vector<epoll_event> ready;
+    EventPoll poll;
     // Rings a stopped call may have left unread. The kernel reports a perf ring's
     // wake-up to one poll only, so epoll would not report them again: the next call reads
     // every ring first. Also where that sweep starts, so a small `max` starves no CPU.
     bool sweep_first = false;
     std::size_t next_ring = 0;
 
-    void open(const Map& map, std::size_t pages_per_cpu);
+    void open(const Map& map, std::size_t pages_per_cpu, const char* type);
 
     std::string context(const char* operation) const { return "perf buffer '" + name + "': " + operation; }
-
-    // Refuses a call of the other style, so that no sample is handed to nobody.
-    void require(bool pull, const char* operation) const {
-        if (pull == !on_sample) return;
-        throw Error::make(
-            errc::misuse,
-            context(operation) + (pull ? ": the reader has a sample callback: read with poll() or consume()"
-                                       : ": the reader has no sample callback: read with read() or read_as()"));
-    }
 
     // The records of PERF_SAMPLE_RAW events (the only sample type the rings are opened
     // with) and of lost-sample reports, as the kernel lays them out.
@@ -109,8 +103,8 @@ struct PerfBufferReader::State {
         std::uint64_t lost;
     };
 
-    // Reads the records `ring` holds when it starts, handing samples to `deliver(cpu,
-    // bytes)` (false: stop after this one). Returns false on a stop. The tail moves past
+    // Reads the records `ring` holds when it starts, handing samples to `deliver(bytes,
+    // cpu)` (false: stop after this one). Returns false on a stop. The tail moves past
     // every record handed out, also when `deliver` throws.
     template <class Deliver>
     bool consume(Ring& ring, Deliver& deliver) {
@@ -143,7 +137,7 @@ struct PerfBufferReader::State {
                 if (header.type == PERF_RECORD_SAMPLE) {
                     std::uint32_t raw_size;
                     std::memcpy(&raw_size, record + offsetof(RawSample, size), sizeof(raw_size));
-                    go_on = deliver(cpu, std::span(record + sizeof(RawSample), raw_size));
+                    go_on = deliver(std::span(record + sizeof(RawSample), raw_size), cpu);
                 } else if (header.type == PERF_RECORD_LOST) {
                     LostRecord report;
                     std::memcpy(&report, record, sizeof(report));
@@ -182,33 +176,11 @@ struct PerfBufferReader::State {
                 if (!sweep(deliver)) sweep_first = true;
                 if (delivered || sweep_first || timeout.count() == 0) return;
             }
-            using Clock = std::chrono::steady_clock;
-            // At most what epoll_wait can take (which also keeps `deadline` from overflowing).
-            const auto wait = std::min(timeout, std::chrono::milliseconds(INT_MAX));
-            const auto deadline = timeout.count() > 0 ? Clock::now() + wait : Clock::time_point{};
-            int ms = timeout.count() > 0 ? static_cast<int>(wait.count()) : -1;
-            for (bool first = true;; first = false) {
-                if (!first && ms > 0) {
-                    // Rounded up: a wait must not end a fraction of a millisecond early and spin.
-                    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-                    ms = static_cast<int>(std::clamp<long long>(left, 0, INT_MAX));
-                }
-                const int n = ::epoll_wait(epoll, ready.data(), static_cast<int>(ready.size()), ms);
-                if (n < 0) {
-                    if (errno == EINTR) return;
-                    throw Error::sys(errno, context(operation));
-                }
-                for (int i = 0; i < n; ++i) {
-                    if (!consume(rings[ready[static_cast<std::size_t>(i)].data.u64], deliver)) {
-                        // The other woken rings, and this one, may hold more.
-                        sweep_first = true;
-                        return;
-                    }
-                }
-                // A wake-up can find its ring already read (by consume() after a caller's
-                // own poll, say): then wait again, for what is left of the timeout.
-                if (delivered || ms == 0) return;
-            }
+            // A stop leaves the other woken rings, and this one, possibly holding more.
+            if (!poll.wait(
+                    timeout, [&](std::uint64_t index) { return consume(rings[index], deliver); },
+                    [&] { return delivered; }, [&] { return context(operation); }))
+                sweep_first = true;
         } catch (...) {
             sweep_first = true;
             throw;
@@ -216,9 +188,10 @@ struct PerfBufferReader::State {
     }
 };
 
-void PerfBufferReader::State::open(const Map& map, std::size_t pages_per_cpu) {
-    if (map.type() != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
-        detail::check_type(map.info(), {BPF_MAP_TYPE_PERF_EVENT_ARRAY}, "PerfBufferReader");
+}  // namespace detail
+
+void detail::PerfState::open(const Map& map, std::size_t pages_per_cpu, const char* type) {
+    detail::check_type(map.info(), {BPF_MAP_TYPE_PERF_EVENT_ARRAY}, type);
     if (pages_per_cpu == 0 || (pages_per_cpu & (pages_per_cpu - 1)) != 0)
         throw Error::make(errc::bad_value, map.describe() + ": perf buffer pages per CPU must be a power of two, not " +
                                                std::to_string(pages_per_cpu));
@@ -251,7 +224,7 @@ void PerfBufferReader::State::open(const Map& map, std::size_t pages_per_cpu) {
     if (!pb) throw Error::sys(libbpf_errno(0), map.describe() + ": open perf buffer");
     buffer.reset(pb);
 
-    epoll = perf_buffer__epoll_fd(pb);
+    poll.borrow(perf_buffer__epoll_fd(pb));
     rings.resize(cpus.size());
     for (std::size_t i = 0; i < rings.size(); ++i) {
         Ring& ring = rings[i];
@@ -264,110 +237,117 @@ void PerfBufferReader::State::open(const Map& map, std::size_t pages_per_cpu) {
         ring.data = static_cast<const std::byte*>(base) + static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
         ring.size = data_size;
         const int fd = perf_buffer__buffer_fd(pb, i);
-        if (fd < 0) throw Error::sys(fd, map.describe() + ": perf buffer: ring fd");
-        epoll_event event{};
-        event.events = EPOLLIN;
-        event.data.u64 = i;
-        if (::epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event))
-            throw Error::sys(errno, map.describe() + ": perf buffer: epoll_ctl");
+        if (fd < 0) throw_error(fd, map.describe() + ": perf buffer: ring fd");
+        poll.watch(fd, i, true, map.describe() + ": perf buffer: epoll_ctl");
     }
-    ready.resize(rings.size());
 }
 
-PerfBufferReader::PerfBufferReader(const Map& perf_event_array, std::size_t pages_per_cpu, Callback on_sample,
+namespace {
+
+template <class State>
+State& checked(const std::unique_ptr<State>& state, const char* type) {
+    if (!state) throw Error(std::string(type) + ": used after being moved from");
+    return *state;
+}
+
+std::uint64_t total(const std::vector<std::uint64_t>& lost) {
+    std::uint64_t sum = 0;
+    for (auto n : lost) sum += n;
+    return sum;
+}
+
+const std::vector<std::uint64_t> kNone;
+
+}  // namespace
+
+// ---- PerfBufferReader (push) ------------------------------------------------------------
+
+PerfBufferReader::PerfBufferReader(const Map& perf_event_array, std::size_t pages_per_cpu, EventCallback on_sample,
                                    LostCallback on_lost)
-    : state_(std::make_unique<State>()) {
+    : state_(std::make_unique<detail::PerfState>()) {
     // Before opening: the rings would already be in the map.
     if (!on_sample)
         throw Error::make(errc::bad_value,
                           perf_event_array.describe() + ": PerfBufferReader: the sample callback is empty");
     state_->on_sample = std::move(on_sample);
     state_->on_lost = std::move(on_lost);
-    state_->open(perf_event_array, pages_per_cpu);
-}
-
-PerfBufferReader::PerfBufferReader(const Map& perf_event_array, std::size_t pages_per_cpu)
-    : state_(std::make_unique<State>()) {
-    state_->open(perf_event_array, pages_per_cpu);
+    state_->open(perf_event_array, pages_per_cpu, "PerfBufferReader");
 }
 
 PerfBufferReader::~PerfBufferReader() = default;
 PerfBufferReader::PerfBufferReader(PerfBufferReader&&) noexcept = default;
 PerfBufferReader& PerfBufferReader::operator=(PerfBufferReader&&) noexcept = default;
 
-PerfBufferReader::State& PerfBufferReader::state() const {
-    if (!state_) throw Error::make(errc::misuse, "PerfBufferReader: used after being moved from");
-    return *state_;
+detail::PerfState& PerfBufferReader::state() const {
+    return checked(state_, "PerfBufferReader");
 }
 
 std::size_t PerfBufferReader::poll(std::chrono::milliseconds timeout) {
-    State& s = state();
-    s.require(false, "poll");
+    detail::PerfState& s = state();
     std::size_t delivered = 0;
-    auto deliver = [&](int cpu, std::span<const std::byte> sample) {
+    auto deliver = [&](std::span<const std::byte> sample, int cpu) {
         ++delivered;
-        s.on_sample(cpu, sample);
-        return true;
+        return s.on_sample(sample, cpu) == 0;
     };
     s.wait_and_consume(timeout, deliver, delivered, "poll");
     return delivered;
 }
 
 std::size_t PerfBufferReader::consume() {
-    State& s = state();
-    s.require(false, "consume");
-    std::size_t delivered = 0;
-    auto deliver = [&](int cpu, std::span<const std::byte> sample) {
-        ++delivered;
-        s.on_sample(cpu, sample);
-        return true;
-    };
-    s.wait_and_consume(std::chrono::milliseconds::zero(), deliver, delivered, "consume");
-    return delivered;
+    return poll(std::chrono::milliseconds::zero());
 }
 
-std::size_t PerfBufferReader::read(std::vector<Record>& out, std::chrono::milliseconds timeout, std::size_t max) {
-    return pull(
-        [](void* context, int cpu, std::span<const std::byte> sample) {
-            static_cast<std::vector<Record>*>(context)->push_back(Record{cpu, {sample.begin(), sample.end()}});
-        },
-        &out, timeout, max);
+int PerfBufferReader::epoll_fd() const {
+    return state().poll.fd();
 }
 
-std::size_t PerfBufferReader::pull(Sink sink, void* context, std::chrono::milliseconds timeout, std::size_t max) {
-    State& s = state();
-    s.require(true, "read");
+std::uint64_t PerfBufferReader::lost() const noexcept {
+    return state_ ? total(state_->lost) : 0;
+}
+
+const std::vector<std::uint64_t>& PerfBufferReader::lost_per_cpu() const noexcept {
+    return state_ ? state_->lost : kNone;
+}
+
+// ---- PerfBufferPuller (pull) ------------------------------------------------------------
+
+PerfBufferPuller::PerfBufferPuller(const Map& perf_event_array, std::size_t pages_per_cpu)
+    : state_(std::make_unique<detail::PerfState>()) {
+    state_->open(perf_event_array, pages_per_cpu, "PerfBufferPuller");
+}
+
+PerfBufferPuller::~PerfBufferPuller() = default;
+PerfBufferPuller::PerfBufferPuller(PerfBufferPuller&&) noexcept = default;
+PerfBufferPuller& PerfBufferPuller::operator=(PerfBufferPuller&&) noexcept = default;
+
+detail::PerfState& PerfBufferPuller::state() const {
+    return checked(state_, "PerfBufferPuller");
+}
+
+std::size_t PerfBufferPuller::pull(detail::PullSink sink, void* context, std::chrono::milliseconds timeout,
+                                   std::size_t max) {
+    detail::PerfState& s = state();
     if (max == 0) return 0;
     std::size_t delivered = 0;
-    auto deliver = [&](int cpu, std::span<const std::byte> sample) {
+    auto deliver = [&](std::span<const std::byte> sample, int cpu) {
         ++delivered;
-        sink(context, cpu, sample);
+        sink(context, sample, cpu);
         return delivered < max;
     };
     s.wait_and_consume(timeout, deliver, delivered, "read");
     return delivered;
 }
 
-void PerfBufferReader::throw_short_sample(std::size_t size, std::size_t type_size) {
-    throw Error::make(errc::size_mismatch, "perf buffer sample of " + std::to_string(size) +
-                                               " bytes is shorter than the " + std::to_string(type_size) +
-                                               "-byte type it is read as");
+int PerfBufferPuller::epoll_fd() const {
+    return state().poll.fd();
 }
 
-int PerfBufferReader::epoll_fd() const {
-    return state().epoll;
+std::uint64_t PerfBufferPuller::lost() const noexcept {
+    return state_ ? total(state_->lost) : 0;
 }
 
-std::uint64_t PerfBufferReader::lost() const noexcept {
-    std::uint64_t total = 0;
-    if (state_)
-        for (auto n : state_->lost) total += n;
-    return total;
-}
-
-const std::vector<std::uint64_t>& PerfBufferReader::lost_per_cpu() const noexcept {
-    static const std::vector<std::uint64_t> none;
-    return state_ ? state_->lost : none;
+const std::vector<std::uint64_t>& PerfBufferPuller::lost_per_cpu() const noexcept {
+    return state_ ? state_->lost : kNone;
 }
 
 }  // namespace ebpf

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ebpf/fd.hpp"
+#include "event_poll.hpp"
 
 namespace ebpf {
 
@@ -24,11 +25,6 @@ namespace ebpf {
 // calls the std::function directly, where a stop or an exception needs no translation.
 
 namespace {
-
-int timeout_ms(std::chrono::milliseconds timeout) {
-    if (timeout.count() < 0) return -1;
-    return timeout.count() > INT_MAX ? INT_MAX : static_cast<int>(timeout.count());
-}
 
 std::size_t page_size() {
     static const auto size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
@@ -67,7 +63,9 @@ T load_acquire(const std::byte* at) {
 
 }  // namespace
 
-struct RingBufferReader::State {
+namespace detail {
+
+struct RingState {
     // One added ring buffer, mapped as the kernel lays it out: a consumer page we write,
     // then (read-only) a producer page and the data area, mapped twice in a row so that a
     // record that wraps around the end is still contiguous.
@@ -75,12 +73,12 @@ struct RingBufferReader::State {
         std::string name;
         // The reader's own reference: the map outlives the caller's handle.
         Fd fd;
-        Callback callback;  // empty for a pull-style ring
+        EventCallback callback;  // empty in a puller
         Mapping consumer;
         Mapping producer;
         std::uint64_t mask = 0;  // data size - 1 (a power of two)
 
-        Source(const Map& map, Callback cb)
+        Source(const Map& map, EventCallback cb)
             : name(map.name()),
               fd(Fd::duplicate(map.fd())),
               callback(std::move(cb)),
@@ -122,14 +120,11 @@ struct RingBufferReader::State {
         }
     };
 
-    // Set by the first add(): a reader is read one way only, so every record has exactly
-    // one place to go.
-    enum class Style { none, callbacks, pull };
-    Style style = Style::none;
-
+    const char* type;  // "RingBufferReader" or "RingBufferPuller", for messages
     std::vector<Source> sources;
-    Fd epoll;  // one entry per source, its index as the data
-    std::vector<epoll_event> ready;
+    EventPoll poll;  // one entry per source, its index as the data
+
+    explicit RingState(const char* type_name) : type(type_name) {}
 
     // "ring buffer 'events'" or "ring buffers 'events', 'audit'".
     std::string describe() const {
@@ -138,139 +133,132 @@ struct RingBufferReader::State {
         return (sources.size() == 1 ? "ring buffer " : "ring buffers ") + names;
     }
 
-    // Refuses a call of the other style, so that no record is handed to nobody.
-    void require(Style wanted, const char* operation) const {
-        if (style == Style::none || style == wanted) return;
-        throw Error::make(errc::misuse,
-                          std::string("RingBufferReader: ") + operation + ": " + describe() +
-                              (style == Style::pull ? " added without a callback: read with read() or read_as()"
-                                                    : " added with callbacks: read with poll() or consume()"));
-    }
-
-    void add(const Map& ringbuf, Callback callback) {
-        detail::check_binding(ringbuf.info(), {BPF_MAP_TYPE_RINGBUF}, 0, 0);  // a ring has no key or value size
-        const Style wanted = callback ? Style::callbacks : Style::pull;
-        if (style != Style::none && style != wanted)
-            throw Error::make(errc::misuse,
-                              ringbuf.describe() + ": RingBufferReader: add " +
-                                  (callback ? "with a callback: the reader's rings were added without one (pull style)"
-                                            : "without a callback: the reader's rings were added with callbacks") +
-                                  "; use a reader for each style");
-        if (!epoll) {
-            epoll = Fd(::epoll_create1(EPOLL_CLOEXEC));
-            if (!epoll) throw Error::sys(errno, ringbuf.describe() + ": ring buffer: epoll_create1");
-        }
+    void add(const Map& ringbuf, EventCallback callback) {
+        detail::check_type(ringbuf.info(), {BPF_MAP_TYPE_RINGBUF}, type);
+        if (!poll.valid()) poll.create(ringbuf.describe() + ": ring buffer");
         Source source(ringbuf, std::move(callback));
         // Make room first: once the ring is in the epoll set, storing it must not fail.
         sources.reserve(sources.size() + 1);
-        ready.reserve(sources.size() + 1);
-        epoll_event event{};
-        event.events = EPOLLIN;
-        event.data.u64 = sources.size();
-        if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, source.fd.get(), &event))
-            throw Error::sys(errno, ringbuf.describe() + ": ring buffer add");
+        poll.reserve(sources.size() + 1);
+        poll.watch(source.fd.get(), sources.size(), false, ringbuf.describe() + ": ring buffer add");
         sources.push_back(std::move(source));
-        ready.resize(sources.size());
-        style = wanted;
     }
 
-    // Waits up to `timeout`, then consumes the rings that have records with
-    // `consume(source)` (false: stop there). EINTR is no error: the caller's loop decides.
-    template <class Consume>
-    void wait_and_consume(std::chrono::milliseconds timeout, Consume consume, const char* operation) {
-        const int n = ::epoll_wait(epoll.get(), ready.data(), static_cast<int>(ready.size()), timeout_ms(timeout));
-        if (n < 0) {
-            if (errno == EINTR) return;
-            throw Error::sys(errno, describe() + ": " + operation);
-        }
-        for (int i = 0; i < n; ++i)
-            if (!consume(sources[ready[static_cast<std::size_t>(i)].data.u64])) return;
-    }
-
-    // Callback style: each ring's records go to its own callback.
-    static bool consume_to_callback(Source& source, std::size_t& delivered) {
-        auto deliver = [&](std::span<const std::byte> record) {
-            ++delivered;
-            return source.callback(record) == 0;
-        };
-        return source.consume(deliver);
+    // Waits up to `timeout`, then consumes the rings that have records with `deliver`.
+    template <class Deliver>
+    void wait_and_consume(std::chrono::milliseconds timeout, Deliver& deliver, const std::size_t& delivered,
+                          const char* operation) {
+        poll.wait(
+            timeout, [&](std::uint64_t index) { return sources[index].consume(deliver); },
+            [&] { return delivered; }, [&] { return describe() + ": " + operation; });
     }
 };
 
-RingBufferReader::RingBufferReader() : state_(std::make_unique<State>()) {}
+}  // namespace detail
+
+namespace {
+
+// Push: each ring's records go to its own callback.
+bool consume_to_callback(detail::RingState::Source& source, std::size_t& delivered) {
+    auto deliver = [&](std::span<const std::byte> record) {
+        ++delivered;
+        return source.callback(record, -1) == 0;
+    };
+    return source.consume(deliver);
+}
+
+template <class State>
+State& checked(const std::unique_ptr<State>& state, const char* type) {
+    if (!state) throw Error(std::string(type) + ": used after being moved from");
+    return *state;
+}
+
+}  // namespace
+
+// ---- RingBufferReader (push) ------------------------------------------------------------
+
+RingBufferReader::RingBufferReader() : state_(std::make_unique<detail::RingState>("RingBufferReader")) {}
 RingBufferReader::~RingBufferReader() = default;
 RingBufferReader::RingBufferReader(RingBufferReader&&) noexcept = default;
 RingBufferReader& RingBufferReader::operator=(RingBufferReader&&) noexcept = default;
 
-RingBufferReader::State& RingBufferReader::state() const {
-    if (!state_) throw Error::make(errc::misuse, "RingBufferReader: used after being moved from");
-    return *state_;
+detail::RingState& RingBufferReader::state() const {
+    return checked(state_, "RingBufferReader");
 }
 
 std::size_t RingBufferReader::size() const noexcept {
     return state_ ? state_->sources.size() : 0;
 }
 
-void RingBufferReader::add(const Map& ringbuf, Callback callback) {
-    if (!callback)
-        throw Error::make(errc::bad_value, ringbuf.describe() + ": RingBufferReader: add: the callback is empty");
+void RingBufferReader::add(const Map& ringbuf, EventCallback callback) {
+    if (!callback) throw Error(ringbuf.describe() + ": RingBufferReader: add: the callback is empty");
     state().add(ringbuf, std::move(callback));
 }
 
-void RingBufferReader::add(const Map& ringbuf) {
-    state().add(ringbuf, nullptr);
-}
-
 std::size_t RingBufferReader::poll(std::chrono::milliseconds timeout) {
-    State& s = state();
-    if (s.sources.empty()) throw Error::make(errc::misuse, "RingBufferReader: poll: no ring buffer added");
-    s.require(State::Style::callbacks, "poll");
+    detail::RingState& s = state();
+    if (s.sources.empty()) throw Error("RingBufferReader: poll: no ring buffer added");
     std::size_t delivered = 0;
-    s.wait_and_consume(
-        timeout, [&](State::Source& source) { return State::consume_to_callback(source, delivered); }, "poll");
+    s.poll.wait(
+        timeout, [&](std::uint64_t index) { return consume_to_callback(s.sources[index], delivered); },
+        [&] { return delivered; }, [&] { return s.describe() + ": poll"; });
     return delivered;
 }
 
 std::size_t RingBufferReader::consume() {
-    State& s = state();
-    if (s.sources.empty()) return 0;
-    s.require(State::Style::callbacks, "consume");
+    detail::RingState& s = state();
     std::size_t delivered = 0;
     for (auto& source : s.sources)
-        if (!State::consume_to_callback(source, delivered)) break;
-    return delivered;
-}
-
-std::size_t RingBufferReader::read(std::vector<Record>& out, std::chrono::milliseconds timeout, std::size_t max) {
-    return pull(
-        [](void* context, std::span<const std::byte> record) {
-            static_cast<std::vector<Record>*>(context)->emplace_back(record.begin(), record.end());
-        },
-        &out, timeout, max);
-}
-
-std::size_t RingBufferReader::pull(Sink sink, void* context, std::chrono::milliseconds timeout, std::size_t max) {
-    State& s = state();
-    if (s.sources.empty()) throw Error::make(errc::misuse, "RingBufferReader: read: no ring buffer added");
-    s.require(State::Style::pull, "read");
-    if (max == 0) return 0;
-    std::size_t delivered = 0;
-    auto deliver = [&](std::span<const std::byte> record) {
-        ++delivered;
-        sink(context, record);
-        return delivered < max;
-    };
-    // A stop at `max` leaves the rest in the ring, and a ring's epoll readiness is level
-    // triggered (data available), so the next call finds it without waiting.
-    s.wait_and_consume(
-        timeout, [&](State::Source& source) { return source.consume(deliver); }, "read");
+        if (!consume_to_callback(source, delivered)) break;
     return delivered;
 }
 
 int RingBufferReader::epoll_fd() const {
-    const State& s = state();
-    if (s.sources.empty()) throw Error::make(errc::misuse, "RingBufferReader: epoll_fd: no ring buffer added yet");
-    return s.epoll.get();
+    const detail::RingState& s = state();
+    if (s.sources.empty()) throw Error("RingBufferReader: epoll_fd: no ring buffer added yet");
+    return s.poll.fd();
+}
+
+// ---- RingBufferPuller (pull) ------------------------------------------------------------
+
+RingBufferPuller::RingBufferPuller() : state_(std::make_unique<detail::RingState>("RingBufferPuller")) {}
+RingBufferPuller::~RingBufferPuller() = default;
+RingBufferPuller::RingBufferPuller(RingBufferPuller&&) noexcept = default;
+RingBufferPuller& RingBufferPuller::operator=(RingBufferPuller&&) noexcept = default;
+
+detail::RingState& RingBufferPuller::state() const {
+    return checked(state_, "RingBufferPuller");
+}
+
+std::size_t RingBufferPuller::size() const noexcept {
+    return state_ ? state_->sources.size() : 0;
+}
+
+void RingBufferPuller::add(const Map& ringbuf) {
+    state().add(ringbuf, nullptr);
+}
+
+std::size_t RingBufferPuller::pull(detail::PullSink sink, void* context, std::chrono::milliseconds timeout,
+                                   std::size_t max) {
+    detail::RingState& s = state();
+    if (s.sources.empty()) throw Error("RingBufferPuller: read: no ring buffer added");
+    if (max == 0) return 0;
+    std::size_t delivered = 0;
+    auto deliver = [&](std::span<const std::byte> record) {
+        ++delivered;
+        sink(context, record, -1);
+        return delivered < max;
+    };
+    // A stop at `max` leaves the rest in the ring, and a ring's epoll readiness is level
+    // triggered (data available), so the next call finds it without waiting.
+    s.wait_and_consume(timeout, deliver, delivered, "read");
+    return delivered;
+}
+
+int RingBufferPuller::epoll_fd() const {
+    const detail::RingState& s = state();
+    if (s.sources.empty()) throw Error("RingBufferPuller: epoll_fd: no ring buffer added yet");
+    return s.poll.fd();
 }
 
 }  // namespace ebpf

@@ -17,6 +17,7 @@
 
 #include "../bpf/ring_buffer_test.h"
 #include "ebpf/object.hpp"
+#include "ebpf/perf_buffer.hpp"
 #include "ebpf/ring_buffer.hpp"
 #include "ebpf/system.hpp"
 #include "kernel.hpp"
@@ -137,6 +138,30 @@ TEST(RingBuffer, TwoRingBuffersShareOneReader) {
         for (std::size_t b = 0; b < len; ++b) EXPECT_EQ(tail.bytes[b], static_cast<std::uint8_t>(i + b));
     }
     EXPECT_EQ(skel->bss->dropped, 0u);
+}
+
+TEST(RingBuffer, TakesEveryCallbackShapeOfTheSharedType) {
+    REQUIRE_KERNEL();
+    auto skel = load_and_attach();
+    // (data, cpu) returning nothing: the perf reader's shape; a ring says cpu -1.
+    std::vector<int> cpus;
+    ebpf::RingBufferReader reader;
+    reader.add(map_of(skel->maps.getppid_events), [&](std::span<const std::byte>, int cpu) { cpus.push_back(cpu); });
+    // (data) returning non-zero: stops the call after this record.
+    std::size_t pgid_seen = 0;
+    reader.add(map_of(skel->maps.getpgid_events), [&](std::span<const std::byte>) { return ++pgid_seen == 2 ? 1 : 0; });
+    call_getppid(3);
+    EXPECT_EQ(reader.consume(), 3u);
+    EXPECT_EQ(cpus, std::vector<int>(3, -1));
+    call_getpgid(0);
+    call_getpgid(0);
+    call_getpgid(0);
+    EXPECT_EQ(reader.consume(), 2u) << "a non-zero return did not stop the call";
+    EXPECT_EQ(reader.consume(), 1u);
+    // An empty std::function is refused, not called.
+    ebpf::RingBufferReader other;
+    EXPECT_THROW(other.add(map_of(skel->maps.getppid_events), std::function<int(std::span<const std::byte>)>{}),
+                 ebpf::Error);
 }
 
 TEST(RingBuffer, RejectsAMapThatIsNotARingBuffer) {
@@ -279,15 +304,15 @@ TEST(RingBuffer, ReadsARecordAsATypeOnlyWhenItIsLongEnough) {
         (void)ebpf::record_as<rb_test_event>(std::span(bytes).first(8));
         FAIL() << "a short record was read as a longer type";
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(), "ring buffer record of 8 bytes is shorter than the 16-byte type it is read as");
+        EXPECT_STREQ(e.what(), "event of 8 bytes is shorter than the 16-byte type it is read as");
     }
 }
 
 // ---- Pull style: add(map) without a callback, then read() / read_as() ----
 
 // Reads until `want` records arrived in total or two seconds passed.
-std::vector<ebpf::RingBufferReader::Record> read_until(ebpf::RingBufferReader& reader, std::size_t want) {
-    std::vector<ebpf::RingBufferReader::Record> out;
+std::vector<ebpf::EventRecord> read_until(ebpf::RingBufferPuller& reader, std::size_t want) {
+    std::vector<ebpf::EventRecord> out;
     auto deadline = std::chrono::steady_clock::now() + 2s;
     while (out.size() < want && std::chrono::steady_clock::now() < deadline) reader.read(out, 100ms);
     return out;
@@ -296,14 +321,14 @@ std::vector<ebpf::RingBufferReader::Record> read_until(ebpf::RingBufferReader& r
 TEST(RingBufferPull, ReadReturnsCopiesOfEveryRecordInOrder) {
     REQUIRE_KERNEL();
     auto skel = load_and_attach();
-    ebpf::RingBufferReader reader;
+    ebpf::RingBufferPuller reader;
     reader.add(map_of(skel->maps.getppid_events));
     EXPECT_EQ(reader.size(), 1u);
 
     constexpr int n = 250;
     call_getppid(n);
     auto records = read_until(reader, n);
-    std::vector<ebpf::RingBufferReader::Record> more;
+    std::vector<ebpf::EventRecord> more;
     EXPECT_EQ(reader.read(more, 50ms), 0u) << "more records than calls";
     EXPECT_TRUE(more.empty());
 
@@ -311,8 +336,8 @@ TEST(RingBufferPull, ReadReturnsCopiesOfEveryRecordInOrder) {
     ASSERT_EQ(records.size(), std::size_t{n});
     const auto tid = static_cast<std::uint32_t>(::gettid());
     for (int i = 0; i < n; ++i) {
-        ASSERT_EQ(records[i].size(), sizeof(rb_test_event)) << "record " << i;
-        const auto e = ebpf::record_as<rb_test_event>(records[i]);
+        ASSERT_EQ(records[i].data.size(), sizeof(rb_test_event)) << "record " << i;
+        const auto e = ebpf::record_as<rb_test_event>(records[i].data);
         EXPECT_EQ(e.seq, static_cast<std::uint64_t>(i)) << "record " << i << " out of order";
         EXPECT_EQ(e.tgid, static_cast<std::uint32_t>(::getpid()));
         EXPECT_EQ(e.tid, tid);
@@ -323,11 +348,11 @@ TEST(RingBufferPull, ReadReturnsCopiesOfEveryRecordInOrder) {
 TEST(RingBufferPull, ReadAppendsAtMostMaxAndTheRestWaitsInTheRing) {
     REQUIRE_KERNEL();
     auto skel = load_and_attach();
-    ebpf::RingBufferReader reader;
+    ebpf::RingBufferPuller reader;
     reader.add(map_of(skel->maps.getppid_events));
     call_getppid(10);
 
-    std::vector<ebpf::RingBufferReader::Record> out(1);  // appended to, never cleared
+    std::vector<ebpf::EventRecord> out(1);  // appended to, never cleared
     EXPECT_EQ(reader.read(out, 0ms, 4), 4u);
     EXPECT_EQ(out.size(), 5u);
     EXPECT_EQ(reader.read(out, 0ms, 0), 0u);  // max 0 takes nothing
@@ -339,14 +364,14 @@ TEST(RingBufferPull, ReadAppendsAtMostMaxAndTheRestWaitsInTheRing) {
     EXPECT_EQ(reader.read(out, 20ms), 0u);
 
     ASSERT_EQ(out.size(), 11u);
-    EXPECT_TRUE(out[0].empty());
-    for (std::size_t i = 1; i < out.size(); ++i) EXPECT_EQ(ebpf::record_as<rb_test_event>(out[i]).seq, i - 1);
+    EXPECT_TRUE(out[0].data.empty());
+    for (std::size_t i = 1; i < out.size(); ++i) EXPECT_EQ(ebpf::record_as<rb_test_event>(out[i].data).seq, i - 1);
 }
 
 TEST(RingBufferPull, ReadAsCopiesEachRecordIntoAType) {
     REQUIRE_KERNEL();
     auto skel = load_and_attach();
-    ebpf::RingBufferReader reader;
+    ebpf::RingBufferPuller reader;
     reader.add(map_of(skel->maps.getppid_events));
     call_getppid(7);
 
@@ -367,7 +392,7 @@ TEST(RingBufferPull, ReadAsCopiesEachRecordIntoAType) {
 TEST(RingBufferPull, ReadAsRefusesAShortRecordAndKeepsTheOnesBeforeIt) {
     REQUIRE_KERNEL();
     auto skel = load_and_attach();
-    ebpf::RingBufferReader reader;
+    ebpf::RingBufferPuller reader;
     reader.add(map_of(skel->maps.getpgid_events));
     // Records of 8 + 12, 8 + 3, 8 + 13 bytes: the middle one is too short for a 16-byte type.
     auto arg_for = [](std::size_t len) {
@@ -385,7 +410,7 @@ TEST(RingBufferPull, ReadAsRefusesAShortRecordAndKeepsTheOnesBeforeIt) {
         reader.read_as(out, 1s);
         FAIL() << "an 11-byte record was read as a 16-byte type";
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(), "ring buffer record of 11 bytes is shorter than the 16-byte type it is read as");
+        EXPECT_STREQ(e.what(), "event of 11 bytes is shorter than the 16-byte type it is read as");
     }
     ASSERT_EQ(out.size(), 1u);  // the record before the short one
     EXPECT_EQ(out[0].seq, 0u);
@@ -400,7 +425,7 @@ TEST(RingBufferPull, ReadAsRefusesAShortRecordAndKeepsTheOnesBeforeIt) {
 TEST(RingBufferPull, ReadsSeveralRingsInterleavedEachInOrder) {
     REQUIRE_KERNEL();
     auto skel = load_and_attach();
-    ebpf::RingBufferReader reader;
+    ebpf::RingBufferPuller reader;
     reader.add(map_of(skel->maps.getppid_events));
     reader.add(map_of(skel->maps.getpgid_events));
     // The records carry no ring name: told apart here by size, so no getpgid record may
@@ -412,11 +437,12 @@ TEST(RingBufferPull, ReadsSeveralRingsInterleavedEachInOrder) {
         call_getppid(1);
         call_getpgid(arg);
     }
-    std::vector<ebpf::RingBufferReader::Record> out;
+    std::vector<ebpf::EventRecord> out;
     EXPECT_EQ(reader.read(out, 0ms), 40u);
     std::uint64_t next_ppid = 0;
     std::uint32_t next_pgid = 0;
-    for (const auto& record : out) {
+    for (const auto& [cpu, record] : out) {
+        EXPECT_EQ(cpu, -1);
         if (record.size() == sizeof(rb_test_event)) {
             EXPECT_EQ(ebpf::record_as<rb_test_event>(record).seq, next_ppid++);
         } else {
@@ -432,69 +458,52 @@ TEST(RingBufferPull, ReadsSeveralRingsInterleavedEachInOrder) {
     EXPECT_EQ(next_pgid, 20u);
 }
 
-TEST(RingBufferPull, TheTwoStylesDoNotMixInOneReader) {
+// Push and pull are distinct types: a call of the other shape does not compile (it was
+// a run-time Error when one type had both).
+template <class R>
+concept Pullable = requires(R& r, std::vector<ebpf::EventRecord>& out) {
+    r.read(out, 1ms);
+    r.template read_as<rb_test_event>(1ms);
+};
+template <class R>
+concept Pushable = requires(R& r) {
+    r.poll(1ms);
+    r.consume();
+};
+template <class R>
+concept TakesCallbacks = requires(R& r, const ebpf::Map& m) { r.add(m, [](std::span<const std::byte>) { return 0; }); };
+static_assert(Pushable<ebpf::RingBufferReader> && !Pullable<ebpf::RingBufferReader>);
+static_assert(Pullable<ebpf::RingBufferPuller> && !Pushable<ebpf::RingBufferPuller>);
+static_assert(TakesCallbacks<ebpf::RingBufferReader> && !TakesCallbacks<ebpf::RingBufferPuller>);
+static_assert(Pushable<ebpf::PerfBufferReader> && !Pullable<ebpf::PerfBufferReader>);
+static_assert(Pullable<ebpf::PerfBufferPuller> && !Pushable<ebpf::PerfBufferPuller>);
+
+TEST(RingBufferPull, APullerWithoutARingRefusesToWait) {
     REQUIRE_KERNEL();
+    ebpf::RingBufferPuller pull;
+    std::vector<ebpf::EventRecord> out;
+    try {
+        pull.read(out, 1ms);
+        FAIL() << "a puller without a ring waited";
+    } catch (const ebpf::Error& e) {
+        EXPECT_STREQ(e.what(), "RingBufferPuller: read: no ring buffer added");
+    }
     auto skel = load_and_attach();
-    auto no_op = [](std::span<const std::byte>) { return 0; };
-    std::vector<ebpf::RingBufferReader::Record> out;
-
-    ebpf::RingBufferReader pull;
-    EXPECT_THROW(pull.read(out, 1ms), ebpf::Error);  // no ring buffer: would wait for nothing
-    pull.add(map_of(skel->maps.getppid_events));
     try {
-        pull.add(map_of(skel->maps.getpgid_events), no_op);
-        FAIL() << "a callback ring was added to a pull reader";
+        pull.add(map_of(skel->maps.not_a_ringbuf));
+        FAIL() << "an array was added";
     } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(),
-                     "map 'getpgid_events': RingBufferReader: add with a callback: the reader's rings "
-                     "were added without one (pull style); use a reader for each style");
+        EXPECT_STREQ(e.what(), "RingBufferPuller needs a ringbuf map, 'not_a_ringbuf' is an array");
     }
-    try {
-        pull.poll(1ms);
-        FAIL() << "a pull reader was polled";
-    } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(),
-                     "RingBufferReader: poll: ring buffer 'getppid_events' added without a callback: "
-                     "read with read() or read_as()");
-    }
-    EXPECT_THROW(pull.consume(), ebpf::Error);
-    EXPECT_EQ(pull.size(), 1u);
-
-    // The other ring (two readers of one ring would share its consumer position).
-    ebpf::RingBufferReader push;
-    push.add(map_of(skel->maps.getpgid_events), no_op);
-    try {
-        push.add(map_of(skel->maps.getppid_events));
-        FAIL() << "a pull ring was added to a callback reader";
-    } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(),
-                     "map 'getppid_events': RingBufferReader: add without a callback: the reader's "
-                     "rings were added with callbacks; use a reader for each style");
-    }
-    try {
-        push.read(out, 1ms);
-        FAIL() << "a callback reader was read";
-    } catch (const ebpf::Error& e) {
-        EXPECT_STREQ(e.what(),
-                     "RingBufferReader: read: ring buffer 'getpgid_events' added with callbacks: read "
-                     "with poll() or consume()");
-    }
-    EXPECT_THROW((void)push.read_as<rb_test_event>(1ms), ebpf::Error);
-    EXPECT_EQ(push.size(), 1u);
-
-    // Both still work, each its own way.
-    call_getppid(3);
-    call_getpgid(0);
-    EXPECT_EQ(push.consume(), 1u);
-    EXPECT_EQ(pull.read(out, 0ms), 3u);
+    EXPECT_EQ(pull.size(), 0u);
 }
 
 TEST(RingBufferPull, ReadTimesOutServesAnEventLoopAndTreatsASignalAsNoRecords) {
     REQUIRE_KERNEL();
     auto skel = load_and_attach();
-    ebpf::RingBufferReader reader;
+    ebpf::RingBufferPuller reader;
     reader.add(map_of(skel->maps.getppid_events));
-    std::vector<ebpf::RingBufferReader::Record> out;
+    std::vector<ebpf::EventRecord> out;
 
     auto start = std::chrono::steady_clock::now();
     EXPECT_EQ(reader.read(out, 100ms), 0u);

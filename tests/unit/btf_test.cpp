@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -564,3 +565,115 @@ TEST_F(BtfTest, AppendAddsToWhatIsThere) {
 }
 
 }  // namespace
+
+// ---- malformed BTF and values at the edges (issue 10, defect 5) ------------------------
+// BTF read from a file is not checked by the kernel: it may declare any size. Each case
+// below was a memory error (ASan/UBSan) or a lossy round trip before the fix.
+
+namespace {
+
+// Sets a type's declared size behind libbpf's back, as a crafted BTF file would.
+void declare_size(::btf* b, std::uint32_t id, std::uint32_t size) {
+    const_cast<btf_type*>(btf__type_by_id(b, id))->size = size;
+}
+
+}  // namespace
+
+TEST_F(BtfTest, ScalarsOfImpossibleSizesAreRefusedNotCopied) {
+    // An enum of 65,525 bytes: the runner copied the value into a 16-byte local.
+    const auto big = add(btf__add_enum(b, "big", 4));
+    ASSERT_EQ(btf__add_enum_value(b, "ONE", 1), 0);
+    declare_size(b, big, 65525);
+    std::vector<std::byte> value(65525, std::byte{0x41});
+    try {
+        (void)ebpf::BtfFormatter(btf, big).format(value);
+        FAIL() << "an enum of 65525 bytes was formatted";
+    } catch (const ebpf::Error& e) {
+        EXPECT_STREQ(e.what(), "BTF type enum big: enum big declares 65525 bytes, but a scalar has 1 to 16");
+    }
+    EXPECT_EQ(parse_error(big, "\"ONE\""), "enum big declares 65525 bytes, but a scalar has 1 to 16");
+    // Inside a struct too, and for ints and floats.
+    const auto wide_int = add(btf__add_int(b, "huge", 16, 0));
+    declare_size(b, wide_int, 4096);
+    const auto holder = add(btf__add_struct(b, "holder", 4096));
+    field("h", wide_int, 0);
+    EXPECT_THROW((void)ebpf::BtfFormatter(btf, holder), ebpf::Error);
+    EXPECT_EQ(parse_error(holder, R"({"h": 1})"), "field 'h': huge declares 4096 bytes, but a scalar has 1 to 16");
+    const auto wide_float = add(btf__add_float(b, "quad", 16));
+    declare_size(b, wide_float, 32);
+    EXPECT_THROW((void)ebpf::BtfFormatter(btf, wide_float), ebpf::Error);
+    EXPECT_EQ(parse_error(wide_float, "1.0"), "quad declares 32 bytes, but a scalar has 1 to 16");
+}
+
+TEST_F(BtfTest, ZeroSizeTypesNeverHandMemcpyANullPointer) {
+    // Zero-size scalars are malformed: refused, not copied from (or to) nothing.
+    const auto nothing = add(btf__add_enum(b, "nothing", 4));
+    declare_size(b, nothing, 0);
+    EXPECT_THROW((void)ebpf::BtfFormatter(btf, nothing), ebpf::Error);
+    EXPECT_EQ(parse_error(nothing, "0"), "enum nothing declares 0 bytes, but a scalar has 1 to 16");
+    // Zero-size composites are well-formed: an empty value, whose data() is null.
+    const auto name = array(ch, 0);
+    const auto empty = add(btf__add_struct(b, "just_a_name", 0));
+    field("name", name, 0);
+    EXPECT_EQ(format(empty, {}), R"({"name": ""})");
+    EXPECT_EQ(format(empty, {}, Style::text), R"({.name = ""})");
+    EXPECT_TRUE(parse(empty, R"({"name": ""})").empty());
+    EXPECT_EQ(format(name, {}), R"("")");
+    EXPECT_TRUE(parse(name, R"("")").empty());
+}
+
+TEST_F(BtfTest, DuplicateMemberNamesGetDistinctKeys) {
+    const auto dup = add(btf__add_struct(b, "dup", 12));
+    field("a", u32, 0);
+    field("a", u32, 32);
+    field("a", u32, 64);
+    const std::uint32_t v[3] = {1, 2, 3};
+    const auto bytes = std::as_bytes(std::span(v));
+    EXPECT_EQ(format(dup, bytes), R"({"a": 1, "a#2": 2, "a#3": 3})");
+    EXPECT_EQ(format(dup, bytes, Style::text), "{.a = 1, .a#2 = 2, .a#3 = 3}");
+    expect_round_trip(dup, bytes);
+    const std::uint32_t only_third[3] = {0, 0, 7};
+    EXPECT_EQ(parse(dup, R"({"a#3": 7})"), vec_of(std::as_bytes(std::span(only_third))));
+    // Through an anonymous member too, and whatever names a crafted BTF already has.
+    const auto inner = add(btf__add_struct(b, "", 8));
+    field("x", u32, 0);
+    field("a#2", u32, 32);
+    const auto outer = add(btf__add_struct(b, "outer2", 12));
+    field("x", u32, 0);
+    field("", inner, 32);
+    EXPECT_EQ(format(outer, bytes), R"({"x": 1, "x#2": 2, "a#2": 3})");
+    expect_round_trip(outer, bytes);
+}
+
+TEST_F(BtfTest, LongDoublesOutsideDoubleComeBackExactly) {
+    if (sizeof(long double) != 16 || LDBL_MANT_DIG != 64) GTEST_SKIP() << "no x87 long double here";
+    const auto ld = add(btf__add_float(b, "long double", 16));
+    const auto bits_of = [](long double v) {
+        std::array<std::byte, 16> raw{};  // the 6 padding bytes zero: what parsing gives
+        std::memcpy(raw.data(), &v, 10);
+        return raw;
+    };
+    // Exactly doubles: numbers, as short as a double's.
+    for (long double v : {1.5L, static_cast<long double>(0.1), -2.0L}) {
+        const auto raw = bits_of(v);
+        const std::string text = format(ld, raw);
+        EXPECT_EQ(json::parse(text).type(), json::value_t::number_float) << text;
+        expect_round_trip(ld, raw);
+    }
+    EXPECT_EQ(format(ld, bits_of(0.5L)), "0.5");
+    // Not doubles: below double's range, above it, and more precise than it. Before the
+    // fix the first printed as 1e-4940 and parsed back as 0.
+    const long double tiny = std::numeric_limits<long double>::denorm_min() * 12345;
+    const long double huge = std::numeric_limits<long double>::max() / 3;
+    const long double precise = 1.0L + std::ldexp(1.0L, -63);
+    for (long double v : {tiny, huge, precise, -precise}) {
+        const auto raw = bits_of(v);
+        const std::string text = format(ld, raw);
+        EXPECT_EQ(text.substr(0, 3), "\"0x") << text;
+        expect_round_trip(ld, raw);
+        long double back = 0;
+        std::memcpy(&back, parse(ld, json::parse(text)).data(), 10);
+        EXPECT_EQ(back, v) << text;
+    }
+    EXPECT_EQ(format(ld, bits_of(precise)), "\"0x3fff8000000000000001\"");
+}
