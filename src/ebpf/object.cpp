@@ -1,9 +1,11 @@
 #include "ebpf/object.hpp"
 
 #include "ebpf/attach.hpp"
+#include "ebpf/pin.hpp"
 
 #include <bpf/bpf.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,6 +36,10 @@ std::uint64_t program_recursion_misses(const ::bpf_program* program) {
 
 Object Object::open_file(const std::string& path) {
     if (::access(path.c_str(), R_OK) != 0) throw_error(errno, "object '" + path + "': open");
+    // A FIFO or a device would block open() or feed libbpf an endless stream: refuse it here.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw_error(errno, "object '" + path + "': open");
+    if (!S_ISREG(st.st_mode)) throw Error("object '" + path + "' is not a regular file");
     // libbpf 1.0 dropped SEC("maps") definitions and only says so in its log: name each
     // map and show what to write instead.
     if (auto legacy = legacy_map_definitions(path); !legacy.empty()) {
@@ -77,10 +83,12 @@ MapSpec spec_of(const ::bpf_map* map) {
 }
 
 void Object::reuse_pinned_maps(const std::string& dir) {
+    // Only pins from a directory that nobody but the caller can write (pin.hpp).
+    const std::string trusted = pins::trusted_dir(dir);
     for (::bpf_map* map : maps()) {
         if (bpf_map__is_internal(map)) continue;  // .data/.rodata/.bss belong to this object only
-        std::string path = dir + "/" + bpf_map__name(map);
-        if (::access(path.c_str(), F_OK) != 0) continue;
+        std::string path = trusted + "/" + bpf_map__name(map);
+        if (!pins::pin_present(path)) continue;
         MapSpec spec = spec_of(map);
         Map pinned = Map::open_pinned(path);
         if (auto diffs = spec.incompatibilities_text(pinned.info()); !diffs.empty())
@@ -92,10 +100,11 @@ void Object::reuse_pinned_maps(const std::string& dir) {
 }
 
 void Object::pin_maps(const std::string& dir) {
+    const std::string trusted = pins::trusted_dir(dir);
     for (::bpf_map* map : maps()) {
         if (bpf_map__is_internal(map)) continue;
-        std::string path = dir + "/" + bpf_map__name(map);
-        if (::access(path.c_str(), F_OK) == 0) continue;
+        std::string path = trusted + "/" + bpf_map__name(map);
+        if (pins::pin_present(path)) continue;
         if (int ret = bpf_map__pin(map, path.c_str()); ret)
             throw_error(libbpf_errno(ret), "object '" + name() + "': map '" + bpf_map__name(map) + "': pin at " + path);
     }
