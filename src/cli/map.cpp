@@ -90,6 +90,7 @@ ebpf::Map open_selected(Words& w) {
     }
     if (how == "pinned") {
         std::string path = w.next("pin path");
+        ebpf::system::require({.bpf = true});
         return ebpf::Map::open_pinned(path);
     }
     throw UsageError(fmt::format("map: expected id, name or pinned, not '{}'", how));
@@ -382,6 +383,7 @@ void verb_pin(Words& w) {
 void verb_unpin(Words& w) {
     std::string path = w.next("pin path");
     w.finish();
+    ebpf::system::require({.bpf = true});
     ebpf::Map::unpin(path);
 }
 
@@ -432,6 +434,7 @@ void verb_create(Words& w, const GlobalOptions& global) {
         throw UsageError("map: create needs: PATH type TYPE key N value N entries N name NAME");
     if ((spec.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || spec.type == BPF_MAP_TYPE_HASH_OF_MAPS) && !inner)
         throw UsageError("map: create: a map of maps needs inner_map MAP (a map shaped like its inner maps)");
+    ebpf::system::require({.bpf = true});
     // Before the map exists: on bpffs, in a trusted directory, and free.
     path = ebpf::pins::new_pin_path(path);
     if (ebpf::pins::pin_present(path)) throw ebpf::Error(EEXIST, "pin path '" + path + "' exists already");
@@ -482,8 +485,9 @@ void run_map(const std::vector<std::string>& args, const GlobalOptions& global) 
     if (std::none_of(std::begin(kVerbs), std::end(kVerbs), [&](const char* v) { return verb == v; }))
         throw UsageError(fmt::format("map: unknown verb '{}'", verb));
     ebpf::system::set_libbpf_logging(global.verbose);
-    // Every verb works on BPF objects; id walks add CAP_SYS_ADMIN (require_id_walks).
-    ebpf::system::require({.bpf = true});
+    // Every verb needs CAP_BPF, checked after its words are parsed (usage errors first):
+    // with the selector (where id walks add CAP_SYS_ADMIN, named in the same line), or
+    // before create and unpin touch bpffs.
     if (verb == "list" || verb == "show")
         verb_list(w, global);
     else if (verb == "dump")

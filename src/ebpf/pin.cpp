@@ -20,9 +20,11 @@ ObjectKind object_kind(int fd) {
     ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
     if (n < 0) throw_error(errno, "fd " + std::to_string(fd) + ": tell what kind of BPF object it is (is /proc mounted?)");
     const std::string_view name(target, static_cast<std::size_t>(n));
-    if (name == "anon_inode:bpf-map") return ObjectKind::map;
-    if (name == "anon_inode:bpf-prog") return ObjectKind::program;
-    if (name == "anon_inode:bpf_link") return ObjectKind::link;
+    // The kernel spells a link "bpf_link" when it is made and "bpf-link" when opened from
+    // a pin; both spellings are accepted for each kind.
+    if (name == "anon_inode:bpf-map" || name == "anon_inode:bpf_map") return ObjectKind::map;
+    if (name == "anon_inode:bpf-prog" || name == "anon_inode:bpf_prog") return ObjectKind::program;
+    if (name == "anon_inode:bpf-link" || name == "anon_inode:bpf_link") return ObjectKind::link;
     if (name == "anon_inode:btf") return ObjectKind::btf;
     return ObjectKind::other;
 }
