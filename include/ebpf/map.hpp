@@ -111,6 +111,8 @@ public:
     explicit Map(Fd fd);
 
     static Map open_by_id(std::uint32_t id);
+    // A pinned map. A pinned program or link is refused by kind: Error "'PATH' is a
+    // program, not a map".
     static Map open_pinned(const std::string& path);
     // Opens a pin only if it is the map `expected` describes (type, key size, value size,
     // max_entries, flags); otherwise throws Error naming every field that differs.
@@ -157,6 +159,8 @@ public:
     // Queue/stack/bloom push (BPF_MAP_UPDATE_ELEM with a null key).
     void push(const void* value, UpdateFlags flags = UpdateFlags::any);
 
+    // Pins at `path`, which must be on bpffs in a directory nobody else can rename or
+    // replace (pin.hpp: owned by root or the caller, not others-writable unless sticky).
     void pin(const std::string& path) const;
     static void unpin(const std::string& path);
     // After freeze, user space can no longer write the map (BPF programs still can).
