@@ -18,7 +18,8 @@ ObjectKind object_kind(int fd) {
     const std::string link = "/proc/self/fd/" + std::to_string(fd);
     char target[64] = {};
     ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
-    if (n < 0) throw_error(errno, "fd " + std::to_string(fd) + ": tell what kind of BPF object it is (is /proc mounted?)");
+    if (n < 0)
+        throw_error(errno, "fd " + std::to_string(fd) + ": tell what kind of BPF object it is (is /proc mounted?)");
     const std::string_view name(target, static_cast<std::size_t>(n));
     // The kernel spells a link "bpf_link" when it is made and "bpf-link" when opened from
     // a pin; both spellings are accepted for each kind.
@@ -31,11 +32,16 @@ ObjectKind object_kind(int fd) {
 
 std::string_view object_kind_text(ObjectKind kind) {
     switch (kind) {
-        case ObjectKind::map: return "a map";
-        case ObjectKind::program: return "a program";
-        case ObjectKind::link: return "a link";
-        case ObjectKind::btf: return "BTF";
-        case ObjectKind::other: break;
+        case ObjectKind::map:
+            return "a map";
+        case ObjectKind::program:
+            return "a program";
+        case ObjectKind::link:
+            return "a link";
+        case ObjectKind::btf:
+            return "BTF";
+        case ObjectKind::other:
+            break;
     }
     return "not a BPF object";
 }
@@ -72,7 +78,8 @@ void require_bpffs(const std::string& dir, const std::string& whole, const char*
     struct statfs st {};
     if (::statfs(dir.c_str(), &st) != 0) throw_error(errno, std::string(what) + " '" + whole + "'");
     if (static_cast<long>(st.f_type) != kBpfFsMagic)
-        throw Error(std::string(what) + " '" + whole + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
+        throw Error(std::string(what) + " '" + whole +
+                    "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
 }
 
 std::string mode_text(mode_t mode) {
@@ -102,8 +109,9 @@ void require_trusted_ancestors(const std::string& dir, const std::string& whole,
                         std::to_string(st.st_uid) + ", who could replace what is in it (trusted: root or uid " +
                         std::to_string(me) + ")");
         if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-            throw Error(std::string(what) + " '" + whole + "': directory '" + prefix + "' is writable by others (mode " +
-                        mode_text(st.st_mode) + ", not sticky), who could replace what is in it");
+            throw Error(std::string(what) + " '" + whole + "': directory '" + prefix +
+                        "' is writable by others (mode " + mode_text(st.st_mode) +
+                        ", not sticky), who could replace what is in it");
     }
 }
 
@@ -116,8 +124,9 @@ void require_own_dir(const std::string& path, const std::string& whole) {
         throw Error("pin directory '" + whole + "' is a symlink: pin directories are not followed through symlinks");
     if (!S_ISDIR(st.st_mode)) throw Error("pin directory '" + whole + "' is not a directory");
     if (st.st_uid != ::geteuid())
-        throw Error("pin directory '" + whole + "' is owned by uid " + std::to_string(st.st_uid) + ", not by the caller (uid " +
-                    std::to_string(::geteuid()) + "): refusing pins someone else controls");
+        throw Error("pin directory '" + whole + "' is owned by uid " + std::to_string(st.st_uid) +
+                    ", not by the caller (uid " + std::to_string(::geteuid()) +
+                    "): refusing pins someone else controls");
     if (st.st_mode & (S_IWGRP | S_IWOTH))
         throw Error("pin directory '" + whole + "' is writable by group or others (mode " + mode_text(st.st_mode) +
                     "): refusing pins someone else can replace");

@@ -22,7 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string object(const char* name) { return std::string(BPF_OBJECT_DIR) + "/" + name + ".o"; }
+std::string object(const char* name) {
+    return std::string(BPF_OBJECT_DIR) + "/" + name + ".o";
+}
 
 test::Result tool(std::vector<std::string> args) {
     args.insert(args.begin(), test::tool_path());
@@ -30,7 +32,9 @@ test::Result tool(std::vector<std::string> args) {
 }
 
 // A UID no other test of this run uses (tests of other engineers run concurrently).
-unsigned test_uid() { return 61000 + static_cast<unsigned>(getpid()) % 4000; }
+unsigned test_uid() {
+    return 61000 + static_cast<unsigned>(getpid()) % 4000;
+}
 
 // ebpf-tool run as test_uid() with exactly `caps` (setpriv, util-linux): "bpf,perfmon".
 test::Result tool_with_caps(const std::string& caps, std::vector<std::string> args) {
@@ -45,7 +49,7 @@ test::Result tool_with_caps(const std::string& caps, std::vector<std::string> ar
             start = comma + 1;
         }
     }
-    std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups",
+    std::vector<std::string> argv{"/usr/bin/setpriv",  "--reuid=" + uid,        "--regid=" + uid, "--clear-groups",
                                   "--inh-caps=" + set, "--ambient-caps=" + set, test::tool_path()};
     argv.insert(argv.end(), args.begin(), args.end());
     return test::run(argv, std::chrono::seconds(20));
@@ -158,7 +162,8 @@ TEST_F(PinTest, RunRefusesAPinDirectoryAnotherUserControls) {
     ASSERT_EQ(::chmod(theirs.c_str(), 0700), 0);
     r = tool({"run", object("counter"), "--pin", theirs, "-c", "1", "-i", "0.05"});
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_EQ(one_line(r), "ebpf-tool: pin '" + theirs + "/exec_count' is a symlink: pins are not followed through symlinks");
+    EXPECT_EQ(one_line(r),
+              "ebpf-tool: pin '" + theirs + "/exec_count' is a symlink: pins are not followed through symlinks");
     EXPECT_EQ(tool({"-j", "map", "dump", "pinned", path("root_map")}).out, "[]\n");
 
     // Without the symlink, the same directory is used: the sticky parent is fine.
@@ -178,15 +183,16 @@ TEST_F(PinTest, AnAncestorOthersCanWriteWithoutStickyIsRefused) {
                                "' is writable by others (mode 0777, not sticky), who could replace what is in it");
     EXPECT_TRUE(entries(mine).empty());
     // The same rule for a single pin: map create and map pin refuse that directory too.
-    auto created = tool({"map", "create", path("m"), "type", "array", "key", "4", "value", "4", "entries", "1",
-                         "name", "m"});
+    auto created =
+        tool({"map", "create", path("m"), "type", "array", "key", "4", "value", "4", "entries", "1", "name", "m"});
     EXPECT_EQ(created.exit_code, 1);
     EXPECT_NE(one_line(created).find("is writable by others (mode 0777, not sticky)"), std::string::npos);
     EXPECT_FALSE(fs::exists(path("m")));
 }
 
 TEST_F(PinTest, MapPinRefusesADirectoryOfAnotherUser) {
-    auto made = tool({"map", "create", path("m"), "type", "array", "key", "4", "value", "4", "entries", "1", "name", "m"});
+    auto made =
+        tool({"map", "create", path("m"), "type", "array", "key", "4", "value", "4", "entries", "1", "name", "m"});
     ASSERT_EQ(made.exit_code, 0) << made.err;
     const std::string theirs = path("theirs");
     ASSERT_EQ(::mkdir(theirs.c_str(), 0755), 0);
@@ -194,7 +200,8 @@ TEST_F(PinTest, MapPinRefusesADirectoryOfAnotherUser) {
     auto r = tool({"map", "pin", "pinned", path("m"), theirs + "/m"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(one_line(r), "ebpf-tool: pin path '" + theirs + "/m': directory '" + theirs + "' is owned by uid " +
-                               std::to_string(test_uid()) + ", who could replace what is in it (trusted: root or uid 0)");
+                               std::to_string(test_uid()) +
+                               ", who could replace what is in it (trusted: root or uid 0)");
     EXPECT_TRUE(entries(theirs).empty());
 }
 
@@ -217,8 +224,8 @@ TEST_F(PinTest, RunPinOffBpffsLeavesNoDirectoryBehind) {
 // private mount namespace, so that the machine's own bpffs stays as it is.
 TEST(Bpffs, MountedByTheToolIsMode0700) {
     REQUIRE_KERNEL();
-    const std::string script = "umount -l /sys/fs/bpf && " + test::tool_path() +
-                               " stats -d 0.05 >/dev/null 2>&1 && stat -c %a /sys/fs/bpf";
+    const std::string script =
+        "umount -l /sys/fs/bpf && " + test::tool_path() + " stats -d 0.05 >/dev/null 2>&1 && stat -c %a /sys/fs/bpf";
     auto r = test::run({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, "1700\n");
