@@ -17,6 +17,7 @@
 #include "ebpf/pin.hpp"
 #include "kernel.hpp"
 #include "process.hpp"
+#include "unique.hpp"
 
 namespace {
 
@@ -31,10 +32,8 @@ test::Result tool(std::vector<std::string> args) {
     return test::run(args, std::chrono::seconds(20));
 }
 
-// A UID no other test of this run uses (tests of other engineers run concurrently).
-unsigned test_uid() {
-    return 61000 + static_cast<unsigned>(getpid()) % 4000;
-}
+// A UID no other process uses (tests of other engineers run concurrently).
+unsigned test_uid() { return test::test_uid(0); }
 
 // ebpf-tool run as test_uid() with exactly `caps` (setpriv, util-linux): "bpf,perfmon".
 test::Result tool_with_caps(const std::string& caps, std::vector<std::string> args) {
