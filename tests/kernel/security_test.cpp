@@ -103,6 +103,17 @@ TEST_F(PinTest, PinnedProgramIsNamedAsSuchByEveryMapVerb) {
     EXPECT_EQ(one_line(pin), expected);
     EXPECT_FALSE(fs::exists(path("again"))) << "the program was pinned again";
 
+    // The other way round: a prog array's value names a pin that must be a program.
+    auto jumps = tool({"map", "create", path("jumps"), "type", "prog_array", "key", "4", "value", "4", "entries", "1",
+                       "name", "jumps"});
+    ASSERT_EQ(jumps.exit_code, 0) << jumps.err;
+    auto wrong = tool({"map", "update", "pinned", path("jumps"), "key", "0", "0", "0", "0", "value", "pinned",
+                       path("jumps")});
+    EXPECT_EQ(wrong.exit_code, 1);
+    EXPECT_EQ(one_line(wrong), "ebpf-tool: '" + path("jumps") + "' is a map, not a program");
+    auto right = tool({"map", "update", "pinned", path("jumps"), "key", "0", "0", "0", "0", "value", "pinned", prog});
+    EXPECT_EQ(right.exit_code, 0) << right.err;
+
     try {
         (void)ebpf::Map::open_pinned(prog);
         ADD_FAILURE() << "Map::open_pinned opened a program";
