@@ -12,7 +12,8 @@ packages=(
   libseccomp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  # what tests and benchmarks drive or compare against
+  # what tests and benchmarks drive or compare against (util-linux: setpriv runs the tool
+  # with exact capability sets, unshare gives a private mount namespace)
   util-linux procps iproute2 libbpf-tools bpftrace
 )
 

@@ -13,6 +13,7 @@
 #include "ebpf/object.hpp"
 #include "ebpf/percpu.hpp"
 #include "ebpf/perf_buffer.hpp"
+#include "ebpf/pin.hpp"
 #include "ebpf/queue_stack.hpp"
 #include "ebpf/ring_buffer.hpp"
 #include "ebpf/stack_trace.hpp"

@@ -118,6 +118,8 @@ public:
     explicit Map(Fd fd);
 
     [[nodiscard]] static Map open_by_id(std::uint32_t id);
+    // A pinned map. A pinned program or link is refused by kind: Error "'PATH' is a
+    // program, not a map".
     [[nodiscard]] static Map open_pinned(const std::string& path);
     // Opens a pin only if it is the map `expected` describes (type, key size, value size,
     // max_entries, flags); otherwise throws Error naming every field that differs.
@@ -175,6 +177,8 @@ public:
     bool pop(void* value);
     bool peek(void* value) const;
 
+    // Pins at `path`, which must be on bpffs in a directory nobody else can rename or
+    // replace (pin.hpp: owned by root or the caller, not others-writable unless sticky).
     void pin(const std::string& path) const;
     static void unpin(const std::string& path);
     // After freeze, user space can no longer write the map (BPF programs still can).

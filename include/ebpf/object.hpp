@@ -131,9 +131,12 @@ public:
     // Before load: every map of the object that has a pin named after it in `dir` reuses
     // that pinned map instead of creating a new one — after checking that the pin is the
     // same map (type, key size, value size, max_entries, flags). A mismatch throws Error
-    // naming the map, each field that differs and both values.
+    // naming the map, each field that differs and both values. `dir` must be a trusted pin
+    // directory (pin.hpp: the caller's, writable by nobody else, no symlinks in it), and a
+    // pin of another kind (a program, a link) is refused by name.
     void reuse_pinned_maps(const std::string& dir);
-    // After load: pins every map at dir/NAME (maps already pinned there are left as is).
+    // After load: pins every map at dir/NAME (maps already pinned there are left as is),
+    // in a trusted pin directory only.
     void pin_maps(const std::string& dir);
     // Attaches every program whose autoload is on, by its section name; the programs run
     // while the returned links live (ignoring the result detaches them at once).

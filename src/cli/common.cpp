@@ -6,9 +6,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <ctime>
+#include <string_view>
 #include <ostream>
 #include <vector>
 
@@ -94,6 +96,16 @@ double IntervalLoop::elapsed() const {
 }
 
 namespace {
+std::string check_interval(const std::string& text) {
+    std::size_t used = 0;
+    try {
+        double v = std::stod(text, &used);
+        if (used == text.size() && std::isfinite(v) && v >= kMinInterval && v <= 1e7) return {};
+    } catch (const std::exception&) {
+    }
+    return "must be a number of seconds >= 0.01 (10 ms), not '" + text + "'";
+}
+
 std::string check_number(const std::string& text, bool integer, bool allow_zero) {
     const char* what = integer ? (allow_zero ? "a whole number >= 0" : "a whole number > 0") : "a number of seconds > 0";
     std::size_t used = 0;
@@ -114,6 +126,8 @@ std::string check_number(const std::string& text, bool integer, bool allow_zero)
 
 const CLI::Validator kPositiveSeconds(
     [](std::string& text) { return check_number(text, false, false); }, "SECONDS>0", "positive seconds");
+const CLI::Validator kIntervalSeconds([](std::string& text) { return check_interval(text); }, "SECONDS>=0.01",
+                                      "interval seconds");
 const CLI::Validator kPositiveInteger(
     [](std::string& text) { return check_number(text, true, false); }, "N>0", "positive integer");
 const CLI::Validator kNonNegativeInteger(
@@ -147,8 +161,34 @@ std::string clock_time() { return format_time("%H:%M:%S", false); }
 std::string iso_time() { return format_time("%Y-%m-%dT%H:%M:%SZ", true); }
 
 void prepare_kernel(const GlobalOptions& global, bool need_tracefs) {
+    prepare_kernel(global, ebpf::system::Needs{.bpf = true, .perfmon = true, .tracefs = need_tracefs});
+}
+
+void prepare_kernel(const GlobalOptions& global, const ebpf::system::Needs& needs) {
     ebpf::system::set_libbpf_logging(global.verbose);
-    ebpf::system::prepare(need_tracefs);
+    ebpf::system::prepare(needs);
+}
+
+std::size_t json_depth(std::string_view text) {
+    std::size_t depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
 }
 
 }  // namespace ebpf_tool

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "json.hpp"
+#include "ebpf/system.hpp"
 
 namespace ebpf_tool {
 
@@ -80,6 +81,9 @@ private:
 // Option checks with one-line messages: a positive (fractional) number of seconds, and a
 // positive whole number.
 extern const CLI::Validator kPositiveSeconds;
+// An interval between prints: at least kMinInterval, so a tiny value cannot busy-loop.
+extern const CLI::Validator kIntervalSeconds;
+constexpr double kMinInterval = 0.01;
 extern const CLI::Validator kPositiveInteger;
 extern const CLI::Validator kNonNegativeInteger;
 
@@ -94,7 +98,14 @@ std::string clock_time();
 std::string iso_time();
 
 
-// Loads and prepares: privileges, mounts, memlock, libbpf logging.
+// Loads and prepares: privileges, mounts, memlock, libbpf logging. need_tracefs: CAP_BPF,
+// CAP_PERFMON and tracefs access; the second form checks exactly `needs`.
 void prepare_kernel(const GlobalOptions& global, bool need_tracefs);
+void prepare_kernel(const GlobalOptions& global, const ebpf::system::Needs& needs);
+
+// Nesting depth of the JSON text `text` ([ and { outside strings); the CLI refuses JSON
+// deeper than kMaxJsonDepth before parsing it (deep JSON overflows recursive code).
+std::size_t json_depth(std::string_view text);
+constexpr std::size_t kMaxJsonDepth = 100;
 
 }  // namespace ebpf_tool

@@ -72,7 +72,7 @@ void add_execs_command(CLI::App& app, const GlobalOptions& global) {
     auto options = std::make_shared<ExecsOptions>();
     auto* cmd = app.add_subcommand("execs", "Count execs per user (tracepoint syscalls/sys_enter_execve[at])");
     cmd->add_option("-i,--interval", options->interval, "Seconds between prints")
-        ->check(kPositiveSeconds)
+        ->check(kIntervalSeconds)
         ->capture_default_str();
     cmd->add_option("-c,--count", options->count, "Stop after N prints")->check(kPositiveInteger);
     cmd->add_flag("--json", options->json, "One JSON object per interval");

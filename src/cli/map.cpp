@@ -16,6 +16,7 @@
 #include "ebpf/error.hpp"
 #include "ebpf/fd_array.hpp"
 #include "ebpf/map.hpp"
+#include "ebpf/pin.hpp"
 #include "ebpf/storage.hpp"
 #include "ebpf/system.hpp"
 #include "map_format.hpp"
@@ -72,13 +73,26 @@ std::uint64_t parse_number(const std::string& text, const char* what, std::uint6
     return v;
 }
 
+// The kernel opens maps by id, and walks ids, only for CAP_SYS_ADMIN: checked once the
+// selector is parsed (so its usage errors come first), before the kernel is asked.
+void require_id_walks() { ebpf::system::require({.bpf = true, .sys_admin = true}); }
+
 // MAP := id N | name NAME | pinned PATH
 ebpf::Map open_selected(Words& w) {
     std::string how = w.next("map selector (id N, name NAME or pinned PATH)");
-    if (how == "id") return ebpf::Map::open_by_id(static_cast<std::uint32_t>(parse_number(w.next("map id"), "map id", UINT32_MAX)));
-    if (how == "name") return ebpf::Map::open_by_name(w.next("map name"));
+    if (how == "id") {
+        auto id = static_cast<std::uint32_t>(parse_number(w.next("map id"), "map id", UINT32_MAX));
+        require_id_walks();
+        return ebpf::Map::open_by_id(id);
+    }
+    if (how == "name") {
+        std::string name = w.next("map name");
+        require_id_walks();
+        return ebpf::Map::open_by_name(name);
+    }
     if (how == "pinned") {
         std::string path = w.next("pin path");
+        ebpf::system::require({.bpf = true});
         return ebpf::Map::open_pinned(path);
     }
     throw UsageError(fmt::format("map: expected id, name or pinned, not '{}'", how));
@@ -108,6 +122,8 @@ std::vector<std::byte> parse_data(Words& w, const char* what, std::size_t size, 
                 bytes.push_back(static_cast<std::byte>(parse_number("0x" + t.substr(i, 2), what, 255)));
         }
     } else if (tokens.size() == 1 && size != 1 && format.btf() && btf_type_id) {
+        if (json_depth(tokens[0]) > kMaxJsonDepth)
+            throw UsageError(fmt::format("map: {}: JSON nested deeper than {} levels", what, kMaxJsonDepth));
         nlohmann::json value;
         try {
             value = nlohmann::json::parse(tokens[0]);
@@ -169,10 +185,12 @@ void print_list(const std::vector<ebpf::MapInfo>& maps, const GlobalOptions& glo
 void verb_list(Words& w, const GlobalOptions& global) {
     std::vector<ebpf::MapInfo> maps;
     if (w.done()) {
+        require_id_walks();
         maps = ebpf::Map::list();
     } else if (w.peek() == "name") {
         w.next("name");
         std::string name = w.next("map name").substr(0, BPF_OBJ_NAME_LEN - 1);
+        require_id_walks();
         for (auto& i : ebpf::Map::list())
             if (i.name == name) maps.push_back(i);
         if (maps.empty()) throw ebpf::Error::make(ebpf::errc::not_found, "map name '" + name + "': no such map");
@@ -277,12 +295,19 @@ std::optional<ebpf::Fd> reference_value(Words& w, const ebpf::MapInfo& info) {
     int fd = -1;
     if (how == "id") {
         auto id = static_cast<std::uint32_t>(parse_number(w.next("id"), "id", UINT32_MAX));
+        require_id_walks();
         fd = programs ? bpf_prog_get_fd_by_id(id) : bpf_map_get_fd_by_id(id);
         if (fd < 0) throw ebpf::Error::sys(fd, fmt::format("{} id {}", programs ? "program" : "map", id));
     } else if (how == "pinned") {
         std::string path = w.next("pin path");
         fd = bpf_obj_get(path.c_str());
         if (fd < 0) throw ebpf::Error::sys(fd, "pinned object '" + path + "'");
+        ebpf::Fd owned(fd);
+        auto want = programs ? ebpf::ObjectKind::program : ebpf::ObjectKind::map;
+        if (auto kind = ebpf::object_kind(owned.get()); kind != want)
+            throw ebpf::Error::make(ebpf::errc::wrong_type, "'" + path + "' is " + std::string(ebpf::object_kind_text(kind)) + ", not " +
+                              std::string(ebpf::object_kind_text(want)));
+        return owned;
     } else {
         throw UsageError(fmt::format("map: value of a {} map: expected id or pinned, not '{}'", info.type_name(), how));
     }
@@ -366,16 +391,13 @@ void verb_pin(Words& w) {
     ebpf::Map map = open_selected(w);
     std::string path = w.next("pin path");
     w.finish();
-    if (!ebpf::system::is_on_bpffs(path))
-        throw ebpf::Error::make(
-            ebpf::errc::bad_value,
-            "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
-    map.pin(path);
+    map.pin(path);  // checks that the path is on bpffs, in a directory others cannot replace
 }
 
 void verb_unpin(Words& w) {
     std::string path = w.next("pin path");
     w.finish();
+    ebpf::system::require({.bpf = true});
     ebpf::Map::unpin(path);
 }
 
@@ -426,12 +448,10 @@ void verb_create(Words& w, const GlobalOptions& global) {
         throw UsageError("map: create needs: PATH type TYPE key N value N entries N name NAME");
     if ((spec.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || spec.type == BPF_MAP_TYPE_HASH_OF_MAPS) && !inner)
         throw UsageError("map: create: a map of maps needs inner_map MAP (a map shaped like its inner maps)");
-    if (!ebpf::system::is_on_bpffs(path))
-        throw ebpf::Error::make(
-            ebpf::errc::bad_value,
-            "pin path '" + path + "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
-    if (::access(path.c_str(), F_OK) == 0)
-        throw ebpf::Error::make(ebpf::errc::bad_value, "pin path '" + path + "' exists already", EEXIST);
+    ebpf::system::require({.bpf = true});
+    // Before the map exists: on bpffs, in a trusted directory, and free.
+    path = ebpf::pins::new_pin_path(path);
+    if (ebpf::pins::pin_present(path)) throw ebpf::Error::make(ebpf::errc::bad_value, "pin path '" + path + "' exists already", EEXIST);
 
     std::optional<ebpf::Map> map;
     switch (spec.type) {
@@ -526,7 +546,9 @@ void run_map(const std::vector<std::string>& args, const GlobalOptions& global) 
     if (verb.empty() || found == std::end(kVerbs))
         throw UsageError(fmt::format("map: unknown verb '{}' (verbs: {})", verb, verb_names()));
     ebpf::system::set_libbpf_logging(global.verbose);
-    ebpf::system::require_privileges();
+    // Every verb needs CAP_BPF, checked after its words are parsed (usage errors first):
+    // with the selector (where id walks add CAP_SYS_ADMIN, named in the same line), or
+    // before create and unpin touch bpffs.
     found->run(w, global);
 }
 

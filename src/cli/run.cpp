@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "ebpf/attach.hpp"
 #include "ebpf/object.hpp"
+#include "ebpf/pin.hpp"
 #include "ebpf/system.hpp"
 #include "map_format.hpp"
 
@@ -53,6 +54,52 @@ bool printable(const ebpf::MapInfo& info, const ::bpf_map* map) {
         default:
             return true;
     }
+}
+
+// The privileges loading and attaching `object`'s programs take (the kernel's own split:
+// tracing programs need CAP_PERFMON, networking ones CAP_NET_ADMIN; tracepoints are
+// found by their ids in tracefs).
+ebpf::system::Needs needs_of(const ebpf::Object& object) {
+    ebpf::system::Needs needs{.bpf = true};
+    for (::bpf_program* program : object.programs()) {
+        if (!bpf_program__autoload(program)) continue;
+        switch (bpf_program__type(program)) {
+            case BPF_PROG_TYPE_TRACEPOINT:
+                needs.tracefs = true;
+                needs.perfmon = true;
+                break;
+            case BPF_PROG_TYPE_KPROBE:
+            case BPF_PROG_TYPE_PERF_EVENT:
+            case BPF_PROG_TYPE_RAW_TRACEPOINT:
+            case BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE:
+            case BPF_PROG_TYPE_TRACING:
+            case BPF_PROG_TYPE_LSM:
+            case BPF_PROG_TYPE_STRUCT_OPS:
+                needs.perfmon = true;
+                break;
+            case BPF_PROG_TYPE_SCHED_CLS:
+            case BPF_PROG_TYPE_SCHED_ACT:
+            case BPF_PROG_TYPE_XDP:
+            case BPF_PROG_TYPE_LWT_IN:
+            case BPF_PROG_TYPE_LWT_OUT:
+            case BPF_PROG_TYPE_LWT_XMIT:
+            case BPF_PROG_TYPE_LWT_SEG6LOCAL:
+            case BPF_PROG_TYPE_SK_SKB:
+            case BPF_PROG_TYPE_SK_MSG:
+            case BPF_PROG_TYPE_FLOW_DISSECTOR:
+            case BPF_PROG_TYPE_CGROUP_DEVICE:
+            case BPF_PROG_TYPE_CGROUP_SOCK:
+            case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
+            case BPF_PROG_TYPE_CGROUP_SOCKOPT:
+            case BPF_PROG_TYPE_CGROUP_SYSCTL:
+            case BPF_PROG_TYPE_SOCK_OPS:
+                needs.net_admin = true;
+                break;
+            default:
+                break;
+        }
+    }
+    return needs;
 }
 
 struct Shown {
@@ -120,22 +167,24 @@ void run_object(const RunOptions& options, const GlobalOptions& global) {
     }
     if (!options.binary.empty() && ::access(options.binary.c_str(), R_OK) != 0)
         throw UsageError("--binary " + options.binary + ": cannot read it");
-    if (!options.pin_dir.empty()) {
-        ebpf::system::ensure_bpffs();
-        ::mkdir(options.pin_dir.c_str(), 0700);
-        if (!ebpf::system::is_on_bpffs(options.pin_dir))
-            throw ebpf::Error::make(
-                ebpf::errc::bad_value,
-                "--pin " + options.pin_dir + ": not a directory on a bpf filesystem (e.g. /sys/fs/bpf/NAME)");
-    }
+    // A FIFO would block open() (with the stop signals already blocked): refuse anything
+    // but a regular file before opening it.
+    struct stat st {};
+    if (::stat(options.object.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        throw UsageError("run: '" + options.object + "' is not a regular file (a BPF object file is)");
 
-    prepare_kernel(global, /*need_tracefs=*/true);
+    // Opening parses the file only; what loading and attaching will need is known from the
+    // programs, and checked before anything reaches the kernel.
+    ebpf::system::set_libbpf_logging(global.verbose);
+    auto object = ebpf::Object::open_file(options.object);
+    prepare_kernel(global, needs_of(object));
+    std::string pin_dir;
+    if (!options.pin_dir.empty()) pin_dir = ebpf::pins::make_trusted_dir(options.pin_dir);
     StopSignals signals;
 
-    auto object = ebpf::Object::open_file(options.object);
-    if (!options.pin_dir.empty()) object.reuse_pinned_maps(options.pin_dir);
+    if (!pin_dir.empty()) object.reuse_pinned_maps(pin_dir);
     object.load();
-    if (!options.pin_dir.empty()) object.pin_maps(options.pin_dir);
+    if (!pin_dir.empty()) object.pin_maps(pin_dir);
 
     std::vector<ebpf::Attachment> attachments;
     for (const ebpf::Program& program : object.programs()) {
@@ -172,7 +221,7 @@ void add_run_command(CLI::App& app, const GlobalOptions& global) {
     auto options = std::make_shared<RunOptions>();
     auto* cmd = app.add_subcommand("run", "Load a BPF object, attach its programs, and print its maps every interval");
     cmd->add_option("object", options->object, "A libbpf-style BPF object (.bpf.o)")->required();
-    cmd->add_option("-i,--interval", options->interval, "Seconds between prints")->check(kPositiveSeconds)->capture_default_str();
+    cmd->add_option("-i,--interval", options->interval, "Seconds between prints")->check(kIntervalSeconds)->capture_default_str();
     cmd->add_option("-d,--duration", options->duration, "Seconds to run (default: until Ctrl-C)")->check(kPositiveSeconds);
     cmd->add_option("-c,--count", options->count, "Stop after N prints")->check(kPositiveInteger);
     cmd->add_option("--pin", options->pin_dir, "Pin the maps in this bpffs directory (reused next time; kept after exit)");

@@ -192,7 +192,7 @@ void add_stats_command(CLI::App& app, const GlobalOptions& global) {
                     "Seconds to count for (default 2; with --interval, until Ctrl-C)")
         ->check(kPositiveSeconds);
     cmd->add_option("-i,--interval", options->interval, "Print every S seconds (counts for that interval)")
-        ->check(kPositiveSeconds);
+        ->check(kIntervalSeconds);
     cmd->add_option("-T,--top", options->top, "Rows to print, largest first (0: all)")
         ->check(kNonNegativeInteger)
         ->capture_default_str();

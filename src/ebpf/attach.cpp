@@ -4,6 +4,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <net/if.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -128,8 +129,10 @@ Attachment attach_by_section(::bpf_program* program, const AttachTargets& target
 std::vector<LegacyMapDef> legacy_map_definitions(const std::string& path) {
     std::vector<LegacyMapDef> defs;
     if (elf_version(EV_CURRENT) == EV_NONE) return defs;
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return defs;
+    // O_NONBLOCK and a regular-file check: a FIFO given as an object must not block here.
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return defs;
     std::unique_ptr<Elf, decltype(&elf_end)> elf(elf_begin(fd.get(), ELF_C_READ, nullptr), &elf_end);
     if (!elf) return defs;
     std::size_t shstrndx = 0;
@@ -159,8 +162,12 @@ std::vector<LegacyMapDef> legacy_map_definitions(const std::string& path) {
         if (GELF_ST_TYPE(sym.st_info) == STT_SECTION) continue;
         const char* name = elf_strptr(elf.get(), symtab_hdr.sh_link, sym.st_name);
         std::uint32_t fields[5] = {};
-        std::size_t available = sym.st_value < map_data->d_size ? map_data->d_size - sym.st_value : 0;
-        std::memcpy(fields, static_cast<const char*>(map_data->d_buf) + sym.st_value, std::min(sizeof(fields), available));
+        // A SHT_NOBITS section has no bytes (d_buf is null): its definitions are all zero.
+        std::size_t available =
+            map_data->d_buf && sym.st_value < map_data->d_size ? map_data->d_size - sym.st_value : 0;
+        if (available)
+            std::memcpy(fields, static_cast<const char*>(map_data->d_buf) + sym.st_value,
+                        std::min(sizeof(fields), available));
         defs.push_back({name ? name : "?", fields[0], fields[1], fields[2], fields[3], fields[4]});
     }
     return defs;

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "ebpf/error.hpp"
+#include "ebpf/pin.hpp"
 #include "ebpf/system.hpp"
 #include "ebpf/typed.hpp"
 
@@ -187,11 +188,11 @@ Map Map::open_pinned(const std::string& path) {
         throw Error::sys(err, "pinned map '" + path + "': open");
     }
     Fd owned(fd);
-    // bpf_obj_get also opens pinned programs and links: make sure this is a map.
-    bpf_map_info raw{};
-    std::uint32_t len = sizeof(raw);
-    if (bpf_obj_get_info_by_fd(owned.get(), &raw, &len) || raw.type == BPF_MAP_TYPE_UNSPEC)
-        throw Error::make(errc::not_an_object, "pinned object '" + path + "' is not a map");
+    // bpf_obj_get opens pinned programs and links too, and their info read as map info
+    // looks like a map (a tracepoint program's type is percpu_hash's number): ask the
+    // kernel what the fd is before reading any info.
+    if (auto kind = object_kind(owned.get()); kind != ObjectKind::map)
+        throw Error::make(errc::wrong_type, "'" + path + "' is " + std::string(object_kind_text(kind)) + ", not a map");
     return Map(std::move(owned));
 }
 
@@ -431,7 +432,9 @@ bool Map::peek(void* value) const {
 }
 
 void Map::pin(const std::string& path) const {
-    int ret = bpf_obj_pin(fd(), path.c_str());
+    // On bpffs, in a directory nobody else can rename or replace (checked before pinning).
+    const std::string checked = pins::new_pin_path(path);
+    int ret = bpf_obj_pin(fd(), checked.c_str());
     if (ret) throw Error::sys(libbpf_errno(ret), describe() + ": pin at '" + path + "'");
 }
 

@@ -1,9 +1,11 @@
 #include "ebpf/object.hpp"
 
 #include "ebpf/attach.hpp"
+#include "ebpf/pin.hpp"
 
 #include <bpf/bpf.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -136,6 +138,10 @@ std::vector<std::byte> file_head(const std::string& path) {
 
 Object Object::open_file(const std::string& path) {
     if (::access(path.c_str(), R_OK) != 0) throw Error::sys(errno, "open '" + path + "'");
+    // A FIFO or a device would block open() or feed libbpf an endless stream: refuse it here.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw Error::sys(errno, "open '" + path + "'");
+    if (!S_ISREG(st.st_mode)) throw Error::make(errc::bad_value, "open '" + path + "': not a regular file");
     // libbpf 1.0 dropped SEC("maps") definitions and only says so in its log: name each
     // map and show what to write instead.
     if (auto legacy = legacy_map_definitions(path); !legacy.empty()) {
@@ -191,10 +197,12 @@ MapSpec spec_of(const ::bpf_map* map) {
 }
 
 void Object::reuse_pinned_maps(const std::string& dir) {
+    // Only pins from a directory that nobody but the caller can write (pin.hpp).
+    const std::string trusted = pins::trusted_dir(dir);
     for (::bpf_map* map : maps()) {
         if (bpf_map__is_internal(map)) continue;  // .data/.rodata/.bss belong to this object only
-        std::string path = dir + "/" + bpf_map__name(map);
-        if (::access(path.c_str(), F_OK) != 0) continue;
+        std::string path = trusted + "/" + bpf_map__name(map);
+        if (!pins::pin_present(path)) continue;
         MapSpec spec = spec_of(map);
         Map pinned = Map::open_pinned(path);
         if (auto diffs = spec.incompatibilities_text(pinned.info()); !diffs.empty())
@@ -207,10 +215,11 @@ void Object::reuse_pinned_maps(const std::string& dir) {
 }
 
 void Object::pin_maps(const std::string& dir) {
+    const std::string trusted = pins::trusted_dir(dir);
     for (::bpf_map* map : maps()) {
         if (bpf_map__is_internal(map)) continue;
-        std::string path = dir + "/" + bpf_map__name(map);
-        if (::access(path.c_str(), F_OK) == 0) continue;
+        std::string path = trusted + "/" + bpf_map__name(map);
+        if (pins::pin_present(path)) continue;
         if (int ret = bpf_map__pin(map, path.c_str()); ret)
             throw Error::sys(libbpf_errno(ret),
                              "object '" + name() + "': map '" + bpf_map__name(map) + "': pin at " + path);

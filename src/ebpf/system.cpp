@@ -1,6 +1,7 @@
 #include "ebpf/system.hpp"
 
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -24,6 +26,7 @@ namespace {
 constexpr long kBpfFsMagic = 0xcafe4a11;
 constexpr long kTraceFsMagic = 0x74726163;
 constexpr long kDebugFsMagic = 0x64626720;
+constexpr int kCapNetAdmin = 12;
 constexpr int kCapSysAdmin = 21;
 constexpr int kCapPerfmon = 38;
 constexpr int kCapBpf = 39;
@@ -41,32 +44,62 @@ int print_all(enum libbpf_print_level, const char* format, va_list args) {
     return std::vfprintf(stderr, format, args);
 }
 
-void mount_if_missing(const std::string& path, const char* type, long magic, const char* what) {
+void mount_if_missing(const std::string& path, const char* type, long magic, const char* what,
+                      const char* options = nullptr) {
     if (has_magic(path, magic)) return;
-    if (::mount(type, path.c_str(), type, 0, nullptr) != 0)
+    if (::mount(type, path.c_str(), type, 0, options) != 0)
         throw Error::sys(errno, std::string(what) + " is not mounted at " + path + " and mounting it failed");
 }
 
 }  // namespace
 
-std::vector<std::string> missing_capabilities() {
+std::vector<std::string> missing(const Needs& needs) {
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[2]{};
-    if (::syscall(SYS_capget, &header, data) != 0) return {"CAP_BPF", "CAP_PERFMON"};
-    if (effective_capability(data, kCapSysAdmin)) return {};
-    std::vector<std::string> missing;
-    if (!effective_capability(data, kCapBpf)) missing.emplace_back("CAP_BPF");
-    if (!effective_capability(data, kCapPerfmon)) missing.emplace_back("CAP_PERFMON");
-    return missing;
+    const bool known = ::syscall(SYS_capget, &header, data) == 0;
+    auto has = [&](int cap) { return known && effective_capability(data, cap); };
+    const bool admin = has(kCapSysAdmin);
+    std::vector<std::string> out;
+    if (needs.bpf && !admin && !has(kCapBpf)) out.emplace_back("CAP_BPF");
+    if (needs.perfmon && !admin && !has(kCapPerfmon)) out.emplace_back("CAP_PERFMON");
+    if (needs.net_admin && !has(kCapNetAdmin)) out.emplace_back("CAP_NET_ADMIN");
+    if (needs.sys_admin && !admin) out.emplace_back("CAP_SYS_ADMIN");
+    if (needs.tracefs) {
+        std::string path;
+        if (has_magic("/sys/kernel/tracing", kTraceFsMagic))
+            path = "/sys/kernel/tracing";
+        else if (has_magic("/sys/kernel/debug/tracing", kTraceFsMagic))
+            path = "/sys/kernel/debug/tracing";
+        else if (!admin)
+            out.emplace_back("CAP_SYS_ADMIN (to mount tracefs, which is not mounted)");
+        // The effective ids and capabilities decide (AT_EACCESS): tracefs is 0700 root,
+        // so a non-root user with CAP_BPF and CAP_PERFMON still cannot read tracepoint ids.
+        if (!path.empty() && ::faccessat(AT_FDCWD, (path + "/events").c_str(), R_OK | X_OK, AT_EACCESS) != 0)
+            out.push_back("access to tracefs (" + path + ": " + std::strerror(errno) + ")");
+    }
+    return out;
 }
 
-void require_privileges() {
-    auto missing = missing_capabilities();
-    if (missing.empty()) return;
+void require(const Needs& needs) {
+    auto lacking = missing(needs);
+    if (lacking.empty()) return;
+    std::vector<std::string> wanted;
+    if (needs.bpf) wanted.emplace_back("CAP_BPF");
+    if (needs.perfmon) wanted.emplace_back("CAP_PERFMON");
+    if (needs.net_admin) wanted.emplace_back("CAP_NET_ADMIN");
+    if (needs.sys_admin) wanted.emplace_back("CAP_SYS_ADMIN");
+    if (needs.tracefs) wanted.emplace_back("access to tracefs");
+    std::string need;
+    for (std::size_t i = 0; i < wanted.size(); ++i)
+        need += (i == 0 ? "" : i + 1 == wanted.size() ? " and " : ", ") + wanted[i];
     std::string names;
-    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
-    throw Error::make(errc::permission, "need CAP_BPF and CAP_PERFMON (or root), missing " + names, EPERM);
+    for (const auto& m : lacking) names += (names.empty() ? "" : ", ") + m;
+    throw Error::make(errc::permission, "need " + need + " (or root), missing " + names, EPERM);
 }
+
+std::vector<std::string> missing_capabilities() { return missing(Needs{.bpf = true, .perfmon = true}); }
+
+void require_privileges() { require(Needs{.bpf = true, .perfmon = true}); }
 
 bool is_on_bpffs(const std::string& path) {
     // The path itself may not exist yet (a pin target): check its directory then.
@@ -78,7 +111,8 @@ bool is_on_bpffs(const std::string& path) {
 }
 
 std::string ensure_bpffs(const std::string& path) {
-    mount_if_missing(path, "bpf", kBpfFsMagic, "bpffs");
+    // Mode 0700, not the kernel's 1777: only root may make pin directories in it.
+    mount_if_missing(path, "bpf", kBpfFsMagic, "bpffs", "mode=0700");
     return path;
 }
 
@@ -117,11 +151,13 @@ void raise_memlock_limit() {
 
 void set_libbpf_logging(bool verbose) { libbpf_set_print(verbose ? print_all : nullptr); }
 
-void prepare(bool need_tracefs) {
-    require_privileges();
+void prepare(bool need_tracefs) { prepare(Needs{.bpf = true, .perfmon = true, .tracefs = need_tracefs}); }
+
+void prepare(const Needs& needs) {
+    require(needs);
     raise_memlock_limit();
     ensure_bpffs();
-    if (need_tracefs) ensure_tracefs();
+    if (needs.tracefs) ensure_tracefs();
 }
 
 }  // namespace ebpf::system
