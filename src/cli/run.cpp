@@ -61,9 +61,9 @@ bool printable(const ebpf::MapInfo& info, const ::bpf_map* map) {
 // found by their ids in tracefs).
 ebpf::system::Needs needs_of(const ebpf::Object& object) {
     ebpf::system::Needs needs{.bpf = true};
-    for (::bpf_program* program : object.programs()) {
-        if (!bpf_program__autoload(program)) continue;
-        switch (bpf_program__type(program)) {
+    for (const ebpf::Program& program : object.programs()) {
+        if (!program.autoload()) continue;
+        switch (program.type()) {
             case BPF_PROG_TYPE_TRACEPOINT:
                 needs.tracefs = true;
                 needs.perfmon = true;

@@ -90,7 +90,7 @@ TEST_F(PinTest, PinnedProgramIsNamedAsSuchByEveryMapVerb) {
     auto obj = ebpf::Object::open_file(object("counter"));
     obj.load();
     const std::string prog = path("prog");
-    ASSERT_EQ(bpf_program__pin(obj.program("count_execs"), prog.c_str()), 0);
+    ASSERT_EQ(bpf_program__pin(obj.program("count_execs").get(), prog.c_str()), 0);
     const std::string expected = "ebpf-tool: '" + prog + "' is a program, not a map";
     for (const char* verb : {"show", "dump", "freeze"}) {
         auto r = tool({"map", verb, "pinned", prog});
@@ -125,7 +125,7 @@ TEST_F(PinTest, PinnedProgramIsNamedAsSuchByEveryMapVerb) {
 TEST_F(PinTest, PinnedLinkIsNamedAsSuch) {
     auto obj = ebpf::Object::open_file(object("counter"));
     obj.load();
-    auto link = ebpf::Link::attach(obj.program("count_execs"));
+    auto link = ebpf::Link::attach(obj.program("count_execs").get());
     const std::string pinned = path("link");
     ASSERT_EQ(bpf_link__pin(link.get(), pinned.c_str()), 0);
     auto r = tool({"map", "show", "pinned", pinned});
