@@ -1,6 +1,7 @@
 # bpf_object(NAME SOURCE)
 #
-# Compiles bpf/NAME.bpf.c with clang (-target bpf -g -O2, CO-RE), links it through
+# Compiles bpf/NAME.bpf.c with clang (-target bpf -mcpu=v3 -g -O2, CO-RE; v3 for 32-bit
+# atomics such as __sync_fetch_and_or, kernel 5.12+), links it through
 # `bpftool gen object` (which drops DWARF and keeps BTF), and turns the result into a
 # libbpf skeleton NAME.skel.h that embeds the object. The INTERFACE target NAME_skel
 # carries the include path; link it and `#include "NAME.skel.h"`.
@@ -40,7 +41,7 @@ function(bpf_compile name source)
   set(out ${BPF_OUTPUT_DIR}/${name}.o)
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
+    COMMAND ${BPF_CLANG} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_${BPF_TARGET_ARCH}
             -Wall -Werror
             -I${BPF_OUTPUT_DIR} -I${PROJECT_SOURCE_DIR}/bpf -I${PROJECT_SOURCE_DIR}/bpf/shared
             -MD -MF ${out}.d -c ${src} -o ${out}

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
     add_events_command(app, global);
     add_map_command(app, global);
     add_run_command(app, global);
+    add_proto_command(app, global);
+    add_conns_command(app, global);
     app.parse_complete_callback([&global] {
         if (global.pretty) global.json = true;
     });
