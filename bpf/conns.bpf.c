@@ -4,7 +4,8 @@
  * BPF_NOEXIST and counted (CONNS_CREATED), so user space knows exactly how many entries
  * the LRU evicted: created - present. Known flows are updated in place with atomics:
  * an update through bpf_map_update_elem would take a fresh LRU node each time, and could
- * evict another flow just to rewrite this one. */
+ * evict another flow just to rewrite this one. (An LRU_PERCPU_HASH, which needs no
+ * atomics, measured slower: its lookups are a helper call, not inlined.) */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "net.h"
@@ -139,7 +140,9 @@ static __always_inline void track(void *data, void *data_end, __u32 len, __u32 i
     key.direction = direction;
     key.ifindex = ifindex;
 
-    __u64 now = bpf_ktime_get_ns();
+    /* Coarse (the last tick): a seen time to the jiffy is plenty, and reading the clock
+     * exactly costs more than the rest of an update (bench/net_kernel_cost.cpp). */
+    __u64 now = bpf_ktime_get_coarse_ns();
     struct flow_value *v = bpf_map_lookup_elem(&flows, &key);
     if (!v) {
         struct flow_value first = {

@@ -100,13 +100,14 @@ std::string flags_text(std::uint32_t flags) {
     return out;
 }
 
+// The clock of bpf_ktime_get_coarse_ns().
 std::uint64_t monotonic_ns() {
     timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-// bpf_ktime_get_ns() (CLOCK_MONOTONIC) as UTC, to the millisecond.
+// bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) as UTC, to the millisecond.
 std::string wall_time(std::uint64_t mono_ns, std::uint64_t mono_now, std::int64_t wall_now_ms) {
     std::int64_t ms = wall_now_ms - static_cast<std::int64_t>((mono_now - std::min<std::uint64_t>(mono_ns, mono_now)) / 1'000'000);
     time_t secs = static_cast<time_t>(ms / 1000);
