@@ -212,12 +212,14 @@ void print(Table table, const NetTargets& targets, const ConnsOptions& options, 
     text += fmt::format("{:<6} {:<{}} {:<{}} {:<3} {:<{}} {:>9} {:>11} {:>7} {:>7} {}\n", "PROTO", "SOURCE", src_w,
                         "DESTINATION", dst_w, "DIR", "IFACE", if_w, "PACKETS", "BYTES", "AGE", "IDLE", "TCP FLAGS");
     for (const auto& [k, v] : rows) {
-        text += fmt::format("{:<6} {:<{}} {:<{}} {:<3} {:<{}} {:>9} {:>11} {:>7} {:>7} {}\n", protocol_name(k.protocol),
+        text += fmt::format("{:<6} {:<{}} {:<{}} {:<3} {:<{}} {:>9} {:>11} {:>7} {:>7} {}", protocol_name(k.protocol),
                             address_text(k, k.saddr, k.sport), src_w, address_text(k, k.daddr, k.dport), dst_w,
                             k.direction ? "out" : "in", iface(k.ifindex), if_w, v.packets, v.bytes,
                             short_duration(static_cast<double>(now - std::min<std::uint64_t>(v.first_ns, now)) * to_s),
                             short_duration(static_cast<double>(now - std::min<std::uint64_t>(v.last_ns, now)) * to_s),
                             flags_text(v.tcp_flags));
+        while (text.back() == ' ') text.pop_back();  // no flags: no trailing blanks
+        text += '\n';
     }
     std::cout << text << std::flush;
 }
