@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -204,6 +205,36 @@ TEST(ConnsCommand, MoreFlowsThanMaxEntriesEvictAndTheCountSaysExactlyHowMany) {
     EXPECT_EQ(doc.at("insert_failed"), 0);
 }
 
+// The ids of the BPF programs process `pid` holds (from its fdinfo: program and link fds).
+std::set<std::uint32_t> programs_held_by(pid_t pid) {
+    std::set<std::uint32_t> ids;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo")) {
+        std::ifstream in(entry.path());
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind("prog_id:", 0) == 0) ids.insert(static_cast<std::uint32_t>(std::stoul(line.substr(8))));
+    }
+    return ids;
+}
+
+// Waits (up to 10 s: the kernel frees programs after an RCU grace period) until none of
+// `ids` exists any more; the ones that still do.
+std::set<std::uint32_t> programs_still_loaded(const std::set<std::uint32_t>& ids) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+        std::set<std::uint32_t> left;
+        for (auto id : ids) {
+            int fd = bpf_prog_get_fd_by_id(id);
+            if (fd >= 0) {
+                left.insert(id);
+                close(fd);
+            }
+        }
+        if (left.empty() || std::chrono::steady_clock::now() > deadline) return left;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 // The id of the map of `type` with `key_size` that process `pid` holds (from its fdinfo).
 std::uint32_t map_id_held_by(pid_t pid, int type, int key_size) {
     for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fdinfo")) {
@@ -282,10 +313,11 @@ TEST_P(NetDetach, NothingStaysAttachedAfterExit) {
     REQUIRE_KERNEL();
     const auto [command, hook, sig] = GetParam();
     test::NetLab lab;
-    auto before = test::loaded_program_ids();
     test::Process tool({test::tool_path(), command, "--iface", lab.host_interface(), "--hook", hook, "--interval", "0.1"});
     ASSERT_TRUE(tool.wait_for_stderr(std::string(command) == "proto" ? kProtoReady : kConnsReady));
     ASSERT_TRUE(lab.anything_attached());
+    const auto ours = programs_held_by(tool.pid());
+    ASSERT_FALSE(ours.empty());
     tool.signal(sig);
     auto result = tool.finish();
     if (sig == SIGKILL)
@@ -297,7 +329,7 @@ TEST_P(NetDetach, NothingStaysAttachedAfterExit) {
     while (lab.anything_attached() && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_FALSE(lab.anything_attached());
-    EXPECT_TRUE(test::programs_left_beyond(before).empty()) << "a program stayed loaded";
+    EXPECT_TRUE(programs_still_loaded(ours).empty()) << "a program stayed loaded";
 }
 
 INSTANTIATE_TEST_SUITE_P(CommandsHooksSignals, NetDetach,
@@ -324,9 +356,9 @@ TEST(NetCommands, RefuseBadInterfacesAndHooksInOneLine) {
 TEST(NetCommands, RefuseAnInterfaceWhoseXdpHookIsTaken) {
     REQUIRE_KERNEL();
     test::NetLab lab;
-    auto before = test::loaded_program_ids();
     test::Process first({test::tool_path(), "proto", "--iface", lab.host_interface(), "--interval", "5"});
     ASSERT_TRUE(first.wait_for_stderr(kProtoReady));
+    const auto ours = programs_held_by(first.pid());
     // A second XDP link on the same interface: the kernel refuses; one line, exit 1.
     auto second = test::run({test::tool_path(), "conns", "--iface", lab.host_interface(), "--count", "1"});
     EXPECT_EQ(second.exit_code, 1);
@@ -335,7 +367,7 @@ TEST(NetCommands, RefuseAnInterfaceWhoseXdpHookIsTaken) {
     first.signal(SIGTERM);
     EXPECT_EQ(first.finish().exit_code, 0);
     EXPECT_FALSE(lab.anything_attached());
-    EXPECT_TRUE(test::programs_left_beyond(before).empty());
+    EXPECT_TRUE(programs_still_loaded(ours).empty());
 }
 
 }  // namespace
