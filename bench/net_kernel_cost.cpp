@@ -34,7 +34,7 @@ EBPF_SKELETON(xdp_pass_bpf);
 
 namespace {
 
-constexpr int kFlows = 64;           // UDP flows (source ports) per interface
+constexpr int kFlows = 64;                 // UDP flows (source ports) per interface
 constexpr int kPacketsPerRound = 100'000;  // per interface
 constexpr int kPayload = 64;
 
@@ -175,9 +175,10 @@ int main(int argc, char** argv) {
             std::vector<double> ns_per_packet;
             std::uint64_t packets = 0;
         };
-        std::vector<Subject> subjects{{"XDP_PASS only (empty)", xdp_program_on(bench.hosts[0]), {}},
-                                      {"ebpf-tool proto (dispatcher + IPv4 parser)", xdp_program_on(bench.hosts[1]), {}},
-                                      {"ebpf-tool conns", xdp_program_on(bench.hosts[2]), {}}};
+        std::vector<Subject> subjects{
+            {"XDP_PASS only (empty)", xdp_program_on(bench.hosts[0]), {}},
+            {"ebpf-tool proto (dispatcher + IPv4 parser)", xdp_program_on(bench.hosts[1]), {}},
+            {"ebpf-tool conns", xdp_program_on(bench.hosts[2]), {}}};
         const std::string mode = pass_link.where().substr(0, pass_link.where().find(" on "));
         bench.send_round();  // warm-up: flows created, caches warm
         for (int r = 0; r < rounds; ++r) {
@@ -201,11 +202,12 @@ int main(int argc, char** argv) {
         const double base = median(subjects[0].ns_per_packet);
         std::string md = "## `ebpf-tool proto` and `ebpf-tool conns`: kernel cost per packet\n\n";
         md += bench::machine_line() +
-              fmt::format(". Three veth pairs from one namespace, one program on each, {} (the mode each got); "
-                          "every round sends the same {} UDP datagrams ({}-byte payload, {} flows) to each "
-                          "interface in turn. {} rounds after a warm-up, median shown; cost = Δrun_time_ns / "
-                          "Δrun_cnt from the kernel's BPF_ENABLE_STATS accounting (kernel.bpf_stats_enabled).\n\n",
-                          mode, kPacketsPerRound, kPayload, kFlows, rounds);
+              fmt::format(
+                  ". Three veth pairs from one namespace, one program on each, {} (the mode each got); "
+                  "every round sends the same {} UDP datagrams ({}-byte payload, {} flows) to each "
+                  "interface in turn. {} rounds after a warm-up, median shown; cost = Δrun_time_ns / "
+                  "Δrun_cnt from the kernel's BPF_ENABLE_STATS accounting (kernel.bpf_stats_enabled).\n\n",
+                  mode, kPacketsPerRound, kPayload, kFlows, rounds);
         md += "| program | packets per round | ns per packet | × XDP_PASS |\n|---|---:|---:|---:|\n";
         for (const auto& s : subjects) {
             double m = median(s.ns_per_packet);
@@ -213,13 +215,14 @@ int main(int argc, char** argv) {
         }
         md += fmt::format("\nGoals: proto ≤ 1.3× the empty program (now {:.2f}×), conns ≤ 2× (now {:.2f}×).\n",
                           median(subjects[1].ns_per_packet) / base, median(subjects[2].ns_per_packet) / base);
-        md += "\nWhere the time goes (from variants measured while tuning, not this run): proto pays for "
-              "reading the frame at all, which the empty program never does, and for the tail call its "
-              "dispatcher design requires; conns for hashing a 44-byte key into the LRU hash and the "
-              "atomic adds on a flow whose packets arrive on both CPUs (plain adds were ~65 ns cheaper; "
-              "a per-CPU LRU hash, which needs none, was slower still, its lookups not being inlined). "
-              "The exact clock was replaced by the coarse one. The machine is shared, so absolute "
-              "numbers move between runs by ±15%; the ratios, measured in one run, move less.\n";
+        md +=
+            "\nWhere the time goes (from variants measured while tuning, not this run): proto pays for "
+            "reading the frame at all, which the empty program never does, and for the tail call its "
+            "dispatcher design requires; conns for hashing a 44-byte key into the LRU hash and the "
+            "atomic adds on a flow whose packets arrive on both CPUs (plain adds were ~65 ns cheaper; "
+            "a per-CPU LRU hash, which needs none, was slower still, its lookups not being inlined). "
+            "The exact clock was replaced by the coarse one. The machine is shared, so absolute "
+            "numbers move between runs by ±15%; the ratios, measured in one run, move less.\n";
         std::cout << md;
         bench::write_section(report, "net-kernel-cost", md);
     } catch (const std::exception& e) {

@@ -84,11 +84,16 @@ std::string address_text(const flow_key& k, const std::uint8_t* addr, std::uint1
 
 std::string protocol_name(std::uint8_t p) {
     switch (p) {
-        case IPPROTO_TCP: return "tcp";
-        case IPPROTO_UDP: return "udp";
-        case IPPROTO_ICMP: return "icmp";
-        case IPPROTO_ICMPV6: return "icmpv6";
-        default: return std::to_string(p);
+        case IPPROTO_TCP:
+            return "tcp";
+        case IPPROTO_UDP:
+            return "udp";
+        case IPPROTO_ICMP:
+            return "icmp";
+        case IPPROTO_ICMPV6:
+            return "icmpv6";
+        default:
+            return std::to_string(p);
     }
 }
 
@@ -109,7 +114,8 @@ std::uint64_t monotonic_ns() {
 
 // bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) as UTC, to the millisecond.
 std::string wall_time(std::uint64_t mono_ns, std::uint64_t mono_now, std::int64_t wall_now_ms) {
-    std::int64_t ms = wall_now_ms - static_cast<std::int64_t>((mono_now - std::min<std::uint64_t>(mono_ns, mono_now)) / 1'000'000);
+    std::int64_t ms =
+        wall_now_ms - static_cast<std::int64_t>((mono_now - std::min<std::uint64_t>(mono_ns, mono_now)) / 1'000'000);
     time_t secs = static_cast<time_t>(ms / 1000);
     tm t{};
     gmtime_r(&secs, &t);
@@ -125,7 +131,8 @@ struct Table {
     bool complete = true;
 };
 
-Table read_table(const ebpf::LruHashMap<flow_key, flow_value>& flows, const ebpf::PerCpuArray<std::uint64_t>& counters) {
+Table read_table(const ebpf::LruHashMap<flow_key, flow_value>& flows,
+                 const ebpf::PerCpuArray<std::uint64_t>& counters) {
     Table t;
     for (int attempt = 0; attempt < 5; ++attempt) {
         auto before = counters.sums();
@@ -145,14 +152,16 @@ Table read_table(const ebpf::LruHashMap<flow_key, flow_value>& flows, const ebpf
 
 void print(Table table, const NetTargets& targets, const ConnsOptions& options, const GlobalOptions& global) {
     const std::uint64_t now = monotonic_ns();
-    const auto wall_now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
+    const auto wall_now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     const std::size_t present = table.flows.size();
     auto& rows = table.flows;
     std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
-        if (options.sort == "packets" && a.second.packets != b.second.packets) return a.second.packets > b.second.packets;
-        if (options.sort == "age" && a.second.first_ns != b.second.first_ns) return a.second.first_ns < b.second.first_ns;
+        if (options.sort == "packets" && a.second.packets != b.second.packets)
+            return a.second.packets > b.second.packets;
+        if (options.sort == "age" && a.second.first_ns != b.second.first_ns)
+            return a.second.first_ns < b.second.first_ns;
         if (a.second.bytes != b.second.bytes) return a.second.bytes > b.second.bytes;
         return std::memcmp(&a.first, &b.first, sizeof(flow_key)) < 0;
     });
@@ -170,18 +179,20 @@ void print(Table table, const NetTargets& targets, const ConnsOptions& options, 
             char src[INET6_ADDRSTRLEN] = {}, dst[INET6_ADDRSTRLEN] = {};
             inet_ntop(k.family == 4 ? AF_INET : AF_INET6, k.saddr, src, sizeof(src));
             inet_ntop(k.family == 4 ? AF_INET : AF_INET6, k.daddr, dst, sizeof(dst));
-            nlohmann::ordered_json row{{"iface", iface(k.ifindex)},
-                                       {"direction", k.direction ? "egress" : "ingress"},
-                                       {"protocol", protocol_name(k.protocol)},
-                                       {"src", src},
-                                       {"sport", k.sport},
-                                       {"dst", dst},
-                                       {"dport", k.dport},
-                                       {"packets", v.packets},
-                                       {"bytes", v.bytes},
-                                       {"first_seen", wall_time(v.first_ns, now, wall_now_ms)},
-                                       {"last_seen", wall_time(v.last_ns, now, wall_now_ms)},
-                                       {"age", std::round(static_cast<double>(now - std::min<std::uint64_t>(v.first_ns, now)) * to_s * 1000) / 1000}};
+            nlohmann::ordered_json row{
+                {"iface", iface(k.ifindex)},
+                {"direction", k.direction ? "egress" : "ingress"},
+                {"protocol", protocol_name(k.protocol)},
+                {"src", src},
+                {"sport", k.sport},
+                {"dst", dst},
+                {"dport", k.dport},
+                {"packets", v.packets},
+                {"bytes", v.bytes},
+                {"first_seen", wall_time(v.first_ns, now, wall_now_ms)},
+                {"last_seen", wall_time(v.last_ns, now, wall_now_ms)},
+                {"age",
+                 std::round(static_cast<double>(now - std::min<std::uint64_t>(v.first_ns, now)) * to_s * 1000) / 1000}};
             if (k.protocol == IPPROTO_TCP) {
                 row["tcp_flags"] = flags_text(v.tcp_flags);
             }
@@ -285,7 +296,9 @@ void add_conns_command(CLI::App& app, const GlobalOptions& global) {
     cmd->add_option("--sort", options->sort, "packets, bytes or age (oldest first)")
         ->check(CLI::IsMember({"packets", "bytes", "age"}))
         ->capture_default_str();
-    cmd->add_option("-T,--top", options->top, "Rows to print (0: all)")->check(kNonNegativeInteger)->capture_default_str();
+    cmd->add_option("-T,--top", options->top, "Rows to print (0: all)")
+        ->check(kNonNegativeInteger)
+        ->capture_default_str();
     cmd->add_option("--cidr", options->cidrs,
                     "Keep only flows from or to this prefix (repeatable; an LPM trie you can change while it runs)");
     cmd->callback([options, &global] { run_conns(*options, global); });

@@ -17,7 +17,8 @@ void add_net_options(CLI::App* cmd, NetOptions& options) {
     cmd->add_option("-i,--interval", options.interval, "Seconds between prints")
         ->check(kPositiveSeconds)
         ->capture_default_str();
-    cmd->add_option("-d,--duration", options.duration, "Seconds to run (default: until Ctrl-C)")->check(kPositiveSeconds);
+    cmd->add_option("-d,--duration", options.duration, "Seconds to run (default: until Ctrl-C)")
+        ->check(kPositiveSeconds);
     cmd->add_option("-c,--count", options.count, "Stop after N prints")->check(kPositiveInteger);
     cmd->add_flag("--json", options.json, "One JSON object per interval");
 }

@@ -62,7 +62,8 @@ void print(const Counters& counters, const NetTargets& targets, const ProtoOptio
     const bool json = options.json || global.json;
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     std::string text = clock_time() + "\n";
-    text += fmt::format("{:<16} {:<8} {:<7} {:<7} {:>12} {:>14}", "IFACE", "DIR", "FAMILY", "PROTO", "PACKETS", "BYTES");
+    text +=
+        fmt::format("{:<16} {:<8} {:<7} {:<7} {:>12} {:>14}", "IFACE", "DIR", "FAMILY", "PROTO", "PACKETS", "BYTES");
     std::size_t cpus = ebpf::possible_cpus();
     if (options.per_cpu)
         for (std::size_t cpu = 0; cpu < cpus; ++cpu) text += fmt::format(" {:>10}", fmt::format("CPU{}", cpu));

@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <net/if.h>
 #include <bpf/bpf.h>
 #include <linux/if_link.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -57,7 +57,8 @@ NetLink attach_xdp(int prog_fd, int ifindex, std::optional<XdpMode> mode) {
         if (fd >= 0) return NetLink(Fd(fd), "xdp (native) on " + iface);
         // A driver without XDP says EOPNOTSUPP; anything else (busy, bad program) is not
         // cured by the generic path, so it is reported as it is.
-        if (mode || (-fd != EOPNOTSUPP && -fd != EINVAL)) throw Error::with_message(-fd, xdp_refusal(-fd, iface, "native"));
+        if (mode || (-fd != EOPNOTSUPP && -fd != EINVAL))
+            throw Error::with_message(-fd, xdp_refusal(-fd, iface, "native"));
     }
     int fd = link_create(prog_fd, ifindex, BPF_XDP, XDP_FLAGS_SKB_MODE);
     if (fd < 0) throw Error::with_message(-fd, xdp_refusal(-fd, iface, "generic"));
@@ -65,8 +66,8 @@ NetLink attach_xdp(int prog_fd, int ifindex, std::optional<XdpMode> mode) {
 }
 
 NetLink attach_tcx(int prog_fd, int ifindex, TcDirection direction) {
-    const std::string where =
-        std::string("tcx ") + (direction == TcDirection::egress ? "egress" : "ingress") + " on " + interface_name(ifindex);
+    const std::string where = std::string("tcx ") + (direction == TcDirection::egress ? "egress" : "ingress") + " on " +
+                              interface_name(ifindex);
     int fd = link_create(prog_fd, ifindex, direction == TcDirection::egress ? kTcxEgress : kTcxIngress, 0);
     if (fd < 0) {
         std::string why = std::strerror(-fd);

@@ -41,8 +41,12 @@ json proto_row(const json& doc, const std::string& iface, const std::string& dir
     return json();
 }
 
-std::uint64_t packets(const json& row) { return row.is_null() ? 0 : row.at("packets").get<std::uint64_t>(); }
-std::uint64_t bytes(const json& row) { return row.is_null() ? 0 : row.at("bytes").get<std::uint64_t>(); }
+std::uint64_t packets(const json& row) {
+    return row.is_null() ? 0 : row.at("packets").get<std::uint64_t>();
+}
+std::uint64_t bytes(const json& row) {
+    return row.is_null() ? 0 : row.at("bytes").get<std::uint64_t>();
+}
 
 // Runs `command` on the lab's interface, lets `traffic` run, ends it with SIGINT.
 test::Result run_with_traffic(std::vector<std::string> argv, const char* ready, const std::function<void()>& traffic) {
@@ -65,12 +69,12 @@ TEST_P(ProtoCounts, ExactlyTheUdpDatagramsAndEchoesSent) {
     const auto [family, hook] = GetParam();
     test::NetLab lab;
     const int n = 23, m = 7, payload = 100;
-    auto result = run_with_traffic({test::tool_path(), "proto", "--iface", lab.host_interface(), "--hook", hook,
-                                    "--interval", "0.2", "--json"},
-                                   kProtoReady, [&] {
-                                       ASSERT_TRUE(lab.udp_flow(family, n, payload));
-                                       ASSERT_TRUE(lab.ping(family, m));
-                                   });
+    auto result = run_with_traffic(
+        {test::tool_path(), "proto", "--iface", lab.host_interface(), "--hook", hook, "--interval", "0.2", "--json"},
+        kProtoReady, [&] {
+            ASSERT_TRUE(lab.udp_flow(family, n, payload));
+            ASSERT_TRUE(lab.ping(family, m));
+        });
     ASSERT_EQ(result.exit_code, 0) << result.err;
     const std::string fam = family == 4 ? "ipv4" : "ipv6";
     const std::string other = family == 4 ? "ipv6" : "ipv4";
@@ -111,9 +115,9 @@ TEST(ProtoCommand, PerCpuSlotsSumToTheTotal) {
     REQUIRE_KERNEL();
     test::NetLab lab;
     const int n = 12;
-    auto result = run_with_traffic({test::tool_path(), "proto", "--iface", lab.host_interface(), "--per-cpu",
-                                    "--interval", "0.2", "--json"},
-                                   kProtoReady, [&] { ASSERT_TRUE(lab.udp_flow(4, n, 10)); });
+    auto result = run_with_traffic(
+        {test::tool_path(), "proto", "--iface", lab.host_interface(), "--per-cpu", "--interval", "0.2", "--json"},
+        kProtoReady, [&] { ASSERT_TRUE(lab.udp_flow(4, n, 10)); });
     ASSERT_EQ(result.exit_code, 0) << result.err;
     auto row = proto_row(last_json(result.out), lab.host_interface(), "ingress", "ipv4", "udp");
     ASSERT_FALSE(row.is_null()) << result.out;
@@ -152,9 +156,9 @@ TEST(ConnsCommand, UdpFlowHasExactlyItsPacketsAndFrameBytes) {
         test::NetLab lab;
         const int n = 17, payload = 200;
         std::uint16_t port = 0;
-        auto result = run_with_traffic({test::tool_path(), "conns", "--iface", lab.host_interface(), "--interval", "0.2",
-                                        "--json"},
-                                       kConnsReady, [&] { ASSERT_TRUE(lab.udp_flow(family, n, payload, &port)); });
+        auto result = run_with_traffic(
+            {test::tool_path(), "conns", "--iface", lab.host_interface(), "--interval", "0.2", "--json"}, kConnsReady,
+            [&] { ASSERT_TRUE(lab.udp_flow(family, n, payload, &port)); });
         ASSERT_EQ(result.exit_code, 0) << result.err;
         auto doc = last_json(result.out);
         auto row = conns_row(doc, "udp", port);
@@ -175,9 +179,9 @@ TEST(ConnsCommand, TcpConnectionShowsItsFlags) {
     REQUIRE_KERNEL();
     test::NetLab lab;
     std::uint16_t port = 0;
-    auto result = run_with_traffic({test::tool_path(), "conns", "--iface", lab.host_interface(), "--hook", "tc",
-                                    "--interval", "0.2", "--json"},
-                                   kConnsReady, [&] { ASSERT_TRUE(lab.tcp_connection(4, 1000, &port)); });
+    auto result = run_with_traffic(
+        {test::tool_path(), "conns", "--iface", lab.host_interface(), "--hook", "tc", "--interval", "0.2", "--json"},
+        kConnsReady, [&] { ASSERT_TRUE(lab.tcp_connection(4, 1000, &port)); });
     ASSERT_EQ(result.exit_code, 0) << result.err;
     auto row = conns_row(last_json(result.out), "tcp", port);
     ASSERT_FALSE(row.is_null()) << result.out;
@@ -313,7 +317,8 @@ TEST_P(NetDetach, NothingStaysAttachedAfterExit) {
     REQUIRE_KERNEL();
     const auto [command, hook, sig] = GetParam();
     test::NetLab lab;
-    test::Process tool({test::tool_path(), command, "--iface", lab.host_interface(), "--hook", hook, "--interval", "0.1"});
+    test::Process tool(
+        {test::tool_path(), command, "--iface", lab.host_interface(), "--hook", hook, "--interval", "0.1"});
     ASSERT_TRUE(tool.wait_for_stderr(std::string(command) == "proto" ? kProtoReady : kConnsReady));
     ASSERT_TRUE(lab.anything_attached());
     const auto ours = programs_held_by(tool.pid());
@@ -351,6 +356,20 @@ TEST(NetCommands, RefuseBadInterfacesAndHooksInOneLine) {
     auto cidr = test::run({test::tool_path(), "conns", "--iface", "lo", "--cidr", "10.0.0.0/33"});
     EXPECT_EQ(cidr.exit_code, 2);
     EXPECT_EQ(cidr.err, "ebpf-tool: --cidr 10.0.0.0/33: prefix length must be 0 to 32\n");
+}
+
+// A driver without native XDP (a bridge): the default falls back to generic XDP and says so.
+TEST(NetCommands, XdpFallsBackToGenericWhereTheDriverHasNoXdp) {
+    REQUIRE_KERNEL();
+    const std::string bridge = "nlbr" + std::to_string(getpid());
+    ASSERT_EQ(std::system(("ip link add " + bridge + " type bridge >/dev/null 2>&1").c_str()), 0);
+    struct Cleanup {
+        std::string name;
+        ~Cleanup() { std::system(("ip link del " + name + " >/dev/null 2>&1").c_str()); }
+    } cleanup{bridge};
+    auto result = test::run({test::tool_path(), "proto", "--iface", bridge, "--count", "1", "--interval", "0.1"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_NE(result.err.find("proto: attached to xdp (generic) on " + bridge + "\n"), std::string::npos) << result.err;
 }
 
 TEST(NetCommands, RefuseAnInterfaceWhoseXdpHookIsTaken) {

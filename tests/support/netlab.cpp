@@ -155,7 +155,9 @@ NetLab::~NetLab() {
     std::system(("ip netns del " + ns_ + " >/dev/null 2>&1").c_str());
 }
 
-int NetLab::host_ifindex() const { return static_cast<int>(if_nametoindex(host_.c_str())); }
+int NetLab::host_ifindex() const {
+    return static_cast<int>(if_nametoindex(host_.c_str()));
+}
 
 template <class F>
 bool NetLab::in_peer(F body) const {
@@ -223,8 +225,14 @@ bool NetLab::ping(int family, int m) const {
         }
         Address to(family, host_address(family), 0);
         for (int i = 0; i < m; ++i) {
-            std::uint8_t packet[8] = {static_cast<std::uint8_t>(family == 4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST), 0, 0, 0,
-                                      0x12, 0x34, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)};
+            std::uint8_t packet[8] = {static_cast<std::uint8_t>(family == 4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST),
+                                      0,
+                                      0,
+                                      0,
+                                      0x12,
+                                      0x34,
+                                      static_cast<std::uint8_t>(i >> 8),
+                                      static_cast<std::uint8_t>(i)};
             if (family == 4) {  // the kernel computes ICMPv6 checksums itself
                 std::uint16_t sum = icmp_checksum(packet, sizeof(packet));
                 std::memcpy(packet + 2, &sum, 2);
@@ -300,7 +308,8 @@ bool NetLab::anything_attached() const {
     if (bpf_xdp_query(ifindex, 0, &xdp) == 0 && (xdp.prog_id || xdp.drv_prog_id || xdp.skb_prog_id)) return true;
     for (int type : {46, 47}) {  // BPF_TCX_INGRESS, BPF_TCX_EGRESS
         __u32 ids[8], count = 8, flags = 0;
-        if (bpf_prog_query(ifindex, static_cast<bpf_attach_type>(type), 0, &flags, ids, &count) == 0 && count) return true;
+        if (bpf_prog_query(ifindex, static_cast<bpf_attach_type>(type), 0, &flags, ids, &count) == 0 && count)
+            return true;
     }
     // And no clsact qdisc (the old tc attachment's leftover).
     return std::system(("tc qdisc show dev " + host_ + " | grep -q clsact").c_str()) == 0;
