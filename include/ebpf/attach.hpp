@@ -61,8 +61,8 @@ struct AttachTargets {
 // What attach_by_section() did with one program.
 struct Attachment {
     std::variant<std::monostate, Link, NetLink> handle;  // monostate: not attached
-    std::string where;                                        // "tracepoint syscalls/sys_enter_execve", "tcx ingress on lo"
-    std::string skipped_because;                              // why it was left unattached, if it was
+    std::string where;                                   // "tracepoint syscalls/sys_enter_execve", "tcx ingress on lo"
+    std::string skipped_because;                         // why it was left unattached, if it was
     bool attached() const noexcept { return handle.index() != 0; }
 };
 
