@@ -216,13 +216,14 @@ int main(int argc, char** argv) {
         md += fmt::format("\nGoals: proto ≤ 1.3× the empty program (now {:.2f}×), conns ≤ 2× (now {:.2f}×).\n",
                           median(subjects[1].ns_per_packet) / base, median(subjects[2].ns_per_packet) / base);
         md +=
-            "\nWhere the time goes (from variants measured while tuning, not this run): proto pays for "
-            "reading the frame at all, which the empty program never does, and for the tail call its "
-            "dispatcher design requires; conns for hashing a 44-byte key into the LRU hash and the "
-            "atomic adds on a flow whose packets arrive on both CPUs (plain adds were ~65 ns cheaper; "
-            "a per-CPU LRU hash, which needs none, was slower still, its lookups not being inlined). "
-            "The exact clock was replaced by the coarse one. The machine is shared, so absolute "
-            "numbers move between runs by ±15%; the ratios, measured in one run, move less.\n";
+            "\nWhere the time goes (variants measured while tuning, not in this run; the reasons are our "
+            "reading, not measured): proto reads the frame, which the empty program never does, and makes "
+            "the tail call its dispatcher design requires (constant indexes, so direct jumps). conns hashes "
+            "a 44-byte key into the LRU hash and updates the flow with atomic adds: plain adds (not exact "
+            "across CPUs) measured ~65 ns cheaper, and an LRU_PERCPU_HASH, which needs no atomics, measured "
+            "slower (its lookup is a helper call, not inlined). Its clock is the coarse one; the exact one "
+            "cost more. The machine is shared: absolute numbers move by up to ±15% between runs; the "
+            "ratios, from one run, move less.\n";
         std::cout << md;
         bench::write_section(report, "net-kernel-cost", md);
     } catch (const std::exception& e) {
