@@ -16,7 +16,7 @@ set(BPF_OUTPUT_DIR ${CMAKE_BINARY_DIR}/bpf)
 file(MAKE_DIRECTORY ${BPF_OUTPUT_DIR})
 set(_EBPF_PROJECT_BPF_OPTIONS VMLINUX_H
     INCLUDE_DIRECTORIES ${PROJECT_SOURCE_DIR}/bpf ${PROJECT_SOURCE_DIR}/bpf/shared
-    COMPILE_OPTIONS -Wall -Werror)
+    COMPILE_OPTIONS -Wall -Werror -mcpu=v3)  # v3: 32-bit atomics (__sync_fetch_and_or), kernel 5.12+
 
 function(bpf_compile name source)
   ebpf_bpf_compile(${BPF_OUTPUT_DIR}/${name}.o ${source} ${_EBPF_PROJECT_BPF_OPTIONS})

@@ -1,7 +1,8 @@
 // Attaching any program of an object by its section, the way `ebpf-tool run` does:
 // tracepoints and raw tracepoints by name, uprobes to a binary, XDP and tc to a network
-// interface. Every attachment is RAII: destroying it detaches the program (and removes a
-// tc qdisc it created).
+// interface (XDP and tcx links). Every attachment is RAII: destroying it detaches the
+// program, and the network ones are links that the kernel also detaches when the process
+// dies, however it dies.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -10,26 +11,47 @@
 #include <string>
 #include <variant>
 
+#include "ebpf/fd.hpp"
 #include "ebpf/object.hpp"
 
 namespace ebpf {
 
-// A tc filter; detaches on destruction, and removes the clsact qdisc if it made it.
-class TcAttachment {
+// How an XDP program runs: in the driver (native) or on the generic skb path.
+enum class XdpMode { native, generic };
+// Where a tcx program runs on its interface.
+enum class TcDirection { ingress, egress };
+
+// A program attached to a network interface through a BPF link (XDP or tcx). The link
+// belongs to its file descriptor: closing it detaches the program, and so does the
+// kernel when the process ends, however it ends (SIGKILL included). Nothing is left on
+// the interface: no qdisc, no filter, no XDP program.
+class NetLink {
 public:
-    TcAttachment(int ifindex, bpf_tc_attach_point point, int prog_fd);
-    TcAttachment(TcAttachment&& other) noexcept;
-    TcAttachment& operator=(TcAttachment&&) = delete;
-    TcAttachment(const TcAttachment&) = delete;
-    ~TcAttachment();
+    NetLink() = default;
+    NetLink(Fd link, std::string where) noexcept : link_(std::move(link)), where_(std::move(where)) {}
+
+    explicit operator bool() const noexcept { return static_cast<bool>(link_); }
+    int fd() const noexcept { return link_.get(); }
+    // "xdp (native) on eth0", "tcx ingress on eth0".
+    const std::string& where() const noexcept { return where_; }
 
 private:
-    int ifindex_ = 0;
-    bpf_tc_attach_point point_ = BPF_TC_INGRESS;
-    std::uint32_t handle_ = 0, priority_ = 0;
-    bool created_qdisc_ = false;
-    bool active_ = false;
+    Fd link_;
+    std::string where_;
 };
+
+// Attaches an XDP program to `ifindex` through a link. With no mode, native where the
+// driver supports it and generic otherwise; where() names the mode it got. Throws Error
+// (one line: interface, mode and the kernel's reason) when the interface cannot take it,
+// e.g. an XDP program that is not ours is already attached there.
+[[nodiscard]] NetLink attach_xdp(int prog_fd, int ifindex, std::optional<XdpMode> mode = std::nullopt);
+
+// Attaches a SCHED_CLS program to `ifindex` through a tcx link (kernel 6.6+), after any
+// tcx programs already there. Throws Error when the kernel has no tcx or refuses.
+[[nodiscard]] NetLink attach_tcx(int prog_fd, int ifindex, TcDirection direction);
+
+// The interface's name, or its index as text when it has none (any more).
+std::string interface_name(int ifindex);
 
 struct AttachTargets {
     std::string binary;  // uprobes whose section names no binary: SEC("uprobe/FUNC")
@@ -38,9 +60,9 @@ struct AttachTargets {
 
 // What attach_by_section() did with one program.
 struct Attachment {
-    std::variant<std::monostate, Link, TcAttachment> handle;  // monostate: not attached
-    std::string where;                                        // "tracepoint syscalls/sys_enter_execve", "xdp on eth0"
-    std::string skipped_because;                              // why it was left unattached, if it was
+    std::variant<std::monostate, Link, NetLink> handle;  // monostate: not attached
+    std::string where;                                   // "tracepoint syscalls/sys_enter_execve", "tcx ingress on lo"
+    std::string skipped_because;                         // why it was left unattached, if it was
     bool attached() const noexcept { return handle.index() != 0; }
 };
 

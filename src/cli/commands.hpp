@@ -14,5 +14,7 @@ void add_stats_command(CLI::App& app, const GlobalOptions& global);
 void add_events_command(CLI::App& app, const GlobalOptions& global);
 void add_map_command(CLI::App& app, const GlobalOptions& global);
 void add_run_command(CLI::App& app, const GlobalOptions& global);
+void add_proto_command(CLI::App& app, const GlobalOptions& global);
+void add_conns_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace ebpf_tool

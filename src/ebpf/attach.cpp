@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <bpf/bpf.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,51 +19,68 @@
 
 namespace ebpf {
 
-TcAttachment::TcAttachment(int ifindex, bpf_tc_attach_point point, int prog_fd) : ifindex_(ifindex), point_(point) {
-    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
-    int err = bpf_tc_hook_create(&hook);
-    if (err && err != -EEXIST) throw Error::sys(err, "tc: create clsact qdisc on ifindex " + std::to_string(ifindex));
-    created_qdisc_ = err == 0;
-    LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
-    if ((err = bpf_tc_attach(&hook, &opts))) {
-        if (created_qdisc_) {
-            hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-            bpf_tc_hook_destroy(&hook);
-        }
-        throw Error::sys(err, "tc: attach on ifindex " + std::to_string(ifindex));
-    }
-    handle_ = opts.handle;
-    priority_ = opts.priority;
-    active_ = true;
-}
-
-TcAttachment::TcAttachment(TcAttachment&& other) noexcept
-    : ifindex_(other.ifindex_),
-      point_(other.point_),
-      handle_(other.handle_),
-      priority_(other.priority_),
-      created_qdisc_(other.created_qdisc_),
-      active_(std::exchange(other.active_, false)) {}
-
-TcAttachment::~TcAttachment() {
-    if (!active_) return;
-    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex_, .attach_point = point_);
-    LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle_, .priority = priority_);
-    bpf_tc_detach(&hook, &opts);
-    if (created_qdisc_) {
-        hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-        bpf_tc_hook_destroy(&hook);
-    }
-}
-
-namespace {
-
-bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+// libbpf 1.1 predates tcx (kernel 6.6): its headers may lack the attach types, which the
+// kernel numbers 46 and 47 for good (UAPI).
+constexpr int kTcxIngress = 46;
+constexpr int kTcxEgress = 47;
+#ifndef XDP_FLAGS_SKB_MODE
+#define XDP_FLAGS_SKB_MODE (1U << 1)
+#define XDP_FLAGS_DRV_MODE (1U << 2)
+#endif
 
 std::string interface_name(int ifindex) {
     char name[IF_NAMESIZE] = {};
     return if_indextoname(static_cast<unsigned>(ifindex), name) ? name : std::to_string(ifindex);
 }
+
+namespace {
+
+// One link_create; the fd or -errno.
+int link_create(int prog_fd, int ifindex, int attach_type, std::uint32_t flags) {
+    LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = flags);
+    errno = 0;
+    int fd = bpf_link_create(prog_fd, ifindex, static_cast<bpf_attach_type>(attach_type), &opts);
+    return fd >= 0 ? fd : -libbpf_errno(fd);
+}
+
+std::string xdp_refusal(int err, const std::string& iface, const char* mode) {
+    std::string why = std::strerror(err);
+    if (err == EBUSY || err == EEXIST) why = "another XDP program is already attached there";
+    return std::string("xdp (") + mode + ") on " + iface + ": " + why;
+}
+
+}  // namespace
+
+NetLink attach_xdp(int prog_fd, int ifindex, std::optional<XdpMode> mode) {
+    const std::string iface = interface_name(ifindex);
+    if (!mode || *mode == XdpMode::native) {
+        int fd = link_create(prog_fd, ifindex, BPF_XDP, XDP_FLAGS_DRV_MODE);
+        if (fd >= 0) return NetLink(Fd(fd), "xdp (native) on " + iface);
+        // A driver without XDP says EOPNOTSUPP; anything else (busy, bad program) is not
+        // cured by the generic path, so it is reported as it is.
+        if (mode || (-fd != EOPNOTSUPP && -fd != EINVAL))
+            throw Error::with_message(-fd, xdp_refusal(-fd, iface, "native"));
+    }
+    int fd = link_create(prog_fd, ifindex, BPF_XDP, XDP_FLAGS_SKB_MODE);
+    if (fd < 0) throw Error::with_message(-fd, xdp_refusal(-fd, iface, "generic"));
+    return NetLink(Fd(fd), "xdp (generic) on " + iface);
+}
+
+NetLink attach_tcx(int prog_fd, int ifindex, TcDirection direction) {
+    const std::string where = std::string("tcx ") + (direction == TcDirection::egress ? "egress" : "ingress") + " on " +
+                              interface_name(ifindex);
+    int fd = link_create(prog_fd, ifindex, direction == TcDirection::egress ? kTcxEgress : kTcxIngress, 0);
+    if (fd < 0) {
+        std::string why = std::strerror(-fd);
+        if (-fd == EINVAL) why += " (does the kernel have tcx, 6.6 or later?)";
+        throw Error::with_message(-fd, where + ": " + why);
+    }
+    return NetLink(Fd(fd), where);
+}
+
+namespace {
+
+bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
 }  // namespace
 
@@ -75,21 +94,15 @@ Attachment attach_by_section(::bpf_program* program, const AttachTargets& target
     };
     if (starts_with(section, "xdp")) {
         need(targets.ifindex > 0, "a network interface (--iface)");
-        errno = 0;
-        ::bpf_link* link = bpf_program__attach_xdp(program, targets.ifindex);
-        if (!link)
-            throw Error::sys(libbpf_errno(0),
-                             "program '" + name + "': attach XDP to " + interface_name(targets.ifindex));
-        a.handle.emplace<Link>(link);
-        a.where = "xdp on " + interface_name(targets.ifindex);
+        auto& link = a.handle.emplace<NetLink>(attach_xdp(bpf_program__fd(program), targets.ifindex));
+        a.where = link.where();
         return a;
     }
     if (section == "tc" || starts_with(section, "tc/") || starts_with(section, "classifier")) {
         need(targets.ifindex > 0, "a network interface (--iface)");
-        auto point = section.find("egress") != std::string::npos ? BPF_TC_EGRESS : BPF_TC_INGRESS;
-        a.handle.emplace<TcAttachment>(targets.ifindex, point, bpf_program__fd(program));
-        a.where = std::string("tc ") + (point == BPF_TC_EGRESS ? "egress" : "ingress") + " on " +
-                  interface_name(targets.ifindex);
+        auto direction = section.find("egress") != std::string::npos ? TcDirection::egress : TcDirection::ingress;
+        auto& link = a.handle.emplace<NetLink>(attach_tcx(bpf_program__fd(program), targets.ifindex, direction));
+        a.where = link.where();
         return a;
     }
     if (starts_with(section, "uprobe/") || starts_with(section, "uretprobe/")) {

@@ -9,9 +9,11 @@
 #include <fstream>
 
 #include <filesystem>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "kernel.hpp"
+#include "netlab.hpp"
 #include "netns.hpp"
 #include "owned.hpp"
 #include "process.hpp"
@@ -124,15 +126,32 @@ TEST(RunCommand, XdpAndTcProgramsCountPacketsOnAnInterface) {
     tool.signal(SIGINT);
     auto result = tool.finish();
     ASSERT_EQ(result.exit_code, 0) << result.err;
-    EXPECT_NE(result.err.find("attached xdp_count to xdp on " + net.host_interface()), std::string::npos) << result.err;
-    EXPECT_NE(result.err.find("attached tc_count to tc ingress on " + net.host_interface()), std::string::npos)
+    EXPECT_NE(result.err.find("attached xdp_count to xdp (native) on " + net.host_interface()), std::string::npos)
+        << result.err;
+    EXPECT_NE(result.err.find("attached tc_count to tcx ingress on " + net.host_interface()), std::string::npos)
         << result.err;
     auto packets = map_named(last_json(result.out), "udp_discard_packets").at("entries");
     ASSERT_EQ(packets.size(), 2u);
     EXPECT_EQ(packets[0].at("formatted").at("value"), n) << "XDP";
     EXPECT_EQ(packets[1].at("formatted").at("value"), n) << "tc";
-    // Detached on exit: the qdisc the tool made is gone.
+    // Detached on exit, and no qdisc was ever made (tcx links need none).
     EXPECT_NE(std::system(("tc qdisc show dev " + net.host_interface() + " | grep -q clsact").c_str()), 0);
+}
+
+// A killed `run` cannot clean up after itself: its XDP and tc programs are attached
+// through links that the kernel detaches when the process's fds close.
+TEST(RunCommand, KilledRunLeavesNothingOnTheInterface) {
+    REQUIRE_KERNEL();
+    test::NetLab lab;
+    test::Process tool({test::tool_path(), "run", object("net_count"), "--iface", lab.host_interface(), "--interval", "5"});
+    ASSERT_TRUE(tool.wait_for_stderr(kReady)) << "no start";
+    ASSERT_TRUE(lab.anything_attached());
+    tool.signal(SIGKILL);
+    EXPECT_EQ(tool.finish().signal, SIGKILL);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (lab.anything_attached() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(lab.anything_attached()) << "an XDP program, tcx program or clsact qdisc outlived SIGKILL";
 }
 
 TEST(RunCommand, XdpWithoutAnInterfaceFailsCleanly) {
