@@ -256,9 +256,9 @@ void run_conns(const ConnsOptions& options, const GlobalOptions& global) {
         if (c.family == 4) {
             ebpf::Ipv4 a{};
             std::copy_n(c.addr.begin(), 4, a.begin());
-            v4.insert(c.prefixlen, a, 1);
+            v4.update({c.prefixlen, a}, 1);
         } else {
-            v6.insert(c.prefixlen, c.addr, 1);
+            v6.update({c.prefixlen, c.addr}, 1);
         }
     }
     auto flows = ebpf::LruHashMap<flow_key, flow_value>::from_libbpf(skel->maps.flows);

@@ -51,6 +51,20 @@ std::string xdp_refusal(int err, const std::string& iface, const char* mode) {
 
 }  // namespace
 
+namespace {
+// The kind of a failed network attachment, by its errno.
+errc attach_kind(int errno_value) {
+    switch (errno_value) {
+        case EPERM:
+        case EACCES: return errc::permission;
+        case EOPNOTSUPP:
+        case EINVAL: return errc::not_supported;
+        case ENODEV: return errc::not_found;
+        default: return errc::system;
+    }
+}
+}  // namespace
+
 NetLink attach_xdp(int prog_fd, int ifindex, std::optional<XdpMode> mode) {
     const std::string iface = interface_name(ifindex);
     if (!mode || *mode == XdpMode::native) {
@@ -59,10 +73,10 @@ NetLink attach_xdp(int prog_fd, int ifindex, std::optional<XdpMode> mode) {
         // A driver without XDP says EOPNOTSUPP; anything else (busy, bad program) is not
         // cured by the generic path, so it is reported as it is.
         if (mode || (-fd != EOPNOTSUPP && -fd != EINVAL))
-            throw Error::with_message(-fd, xdp_refusal(-fd, iface, "native"));
+            throw Error::make(attach_kind(-fd), xdp_refusal(-fd, iface, "native"), -fd);
     }
     int fd = link_create(prog_fd, ifindex, BPF_XDP, XDP_FLAGS_SKB_MODE);
-    if (fd < 0) throw Error::with_message(-fd, xdp_refusal(-fd, iface, "generic"));
+    if (fd < 0) throw Error::make(attach_kind(-fd), xdp_refusal(-fd, iface, "generic"), -fd);
     return NetLink(Fd(fd), "xdp (generic) on " + iface);
 }
 
@@ -73,7 +87,7 @@ NetLink attach_tcx(int prog_fd, int ifindex, TcDirection direction) {
     if (fd < 0) {
         std::string why = std::strerror(-fd);
         if (-fd == EINVAL) why += " (does the kernel have tcx, 6.6 or later?)";
-        throw Error::with_message(-fd, where + ": " + why);
+        throw Error::make(attach_kind(-fd), where + ": " + why, -fd);
     }
     return NetLink(Fd(fd), where);
 }
