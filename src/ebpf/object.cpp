@@ -1,11 +1,13 @@
 #include "ebpf/object.hpp"
 
 #include "ebpf/attach.hpp"
+#include "ebpf/verifier.hpp"
 
 #include <bpf/bpf.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace ebpf {
@@ -44,7 +46,16 @@ Object Object::open_file(const std::string& path) {
     }
     errno = 0;
     ::bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
-    if (!obj) throw_error(libbpf_errno(-errno), "object '" + path + "': open");
+    if (!obj) {
+        const int err = libbpf_errno(-errno);
+        // libbpf cannot read BTF-defined maps without BTF and says only "No such file or
+        // directory": name what is missing and how to get it.
+        auto sections = elf_section_names(path);
+        if (!sections.empty() && std::find(sections.begin(), sections.end(), ".BTF") == sections.end())
+            throw Error::with_message(err, "object '" + path + "' has no BTF (no .BTF section): compile it with -g "
+                                           "(clang -g -O2 -target bpf -c …)");
+        throw_error(err, "object '" + path + "': open");
+    }
     return Object(obj);
 }
 
@@ -60,9 +71,7 @@ Object::~Object() = default;
 
 std::string Object::name() const { return bpf_object__name(obj_.get()); }
 
-void Object::load() {
-    if (int ret = bpf_object__load(obj_.get()); ret) throw_error(libbpf_errno(ret), "object '" + name() + "': load");
-}
+void Object::load() { load_object(obj_.get(), name()); }
 
 MapSpec spec_of(const ::bpf_map* map) {
     MapSpec spec;
