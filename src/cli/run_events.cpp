@@ -162,15 +162,18 @@ void EventStreams::print(Stream& s, int cpu, std::span<const std::byte> record) 
 }
 
 std::string EventStreams::summary() const {
-    std::string out = "events:";
+    // Perf buffers report the samples they had no room for; a ring buffer does not (the
+    // program sees bpf_ringbuf_reserve() fail, and must count that itself).
+    std::string out;
     std::size_t perf_index = 0;
     for (const auto& s : streams_) {
-        out += fmt::format(" {} received {}", s->name, s->received);
-        if (s->perf && perf_index < perf_.size()) out += fmt::format(", lost {}", perf_[perf_index++]->lost());
-        out += ";";
+        out += out.empty() ? "events: " : "; ";
+        if (s->perf && perf_index < perf_.size())
+            out += fmt::format("perf buffer '{}' received {}, lost {}", s->name, s->received, perf_[perf_index++]->lost());
+        else
+            out += fmt::format("ring buffer '{}' received {}", s->name, s->received);
     }
-    out.back() = '\n';
-    return out;
+    return out + "\n";
 }
 
 }  // namespace ebpf_tool::run

@@ -13,6 +13,7 @@
 #include "ebpf/object.hpp"
 #include "kernel.hpp"
 #include "process.hpp"
+#include "unique.hpp"
 
 namespace {
 
@@ -88,7 +89,7 @@ TEST(RunVerifier, VerboseAndVerifierLogFileGiveTheWholeLog) {
     EXPECT_TRUE(contains(verbose.err, "\nprocessed ")) << verbose.err;
     EXPECT_TRUE(contains(verbose.err, "0: (85) call bpf_get_current_uid_gid#15")) << verbose.err;
 
-    const std::string file = "/tmp/ebpf-run-verifier-" + std::to_string(getpid()) + ".log";
+    const std::string file = "/tmp/" + test::unique_name("ebpf-run-verifier-") + ".log";
     auto result = rejected("run_unchecked", {"--verifier-log", file});
     EXPECT_EQ(result.exit_code, 1);
     EXPECT_EQ(test::lines(result.err).back(), "(the verifier's whole log: " + file + ")");
@@ -159,7 +160,7 @@ const nlohmann::json& last_json(const std::string& out) {
 
 TEST(RunRefusals, ProgramsTheKernelCannotRunAreSkippedAndTheOthersRun) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54360;
+    const unsigned uid = test::test_uid(40);
     auto before = test::loaded_program_ids();
     test::Process tool({test::tool_path(), "run", object("run_unsupported"), "--set", "targ_uid=" + std::to_string(uid),
                         "--json", "--interval", "5"});
@@ -212,7 +213,7 @@ std::vector<nlohmann::json> events_of(const std::string& out, const std::string&
 
 TEST(RunEvents, RingAndPerfRecordsTypedByBtfWithGlobalsSet) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54361;
+    const unsigned uid = test::test_uid(41);
     const int n = 6;
     test::Process tool({test::tool_path(), "run", object("run_events"), "--set", "targ_uid=" + std::to_string(uid),
                         "--set", "mode=MODE_LOUD", "--set", "label=hello", "--event-type", "event", "--json",
@@ -234,14 +235,25 @@ TEST(RunEvents, RingAndPerfRecordsTypedByBtfWithGlobalsSet) {
             EXPECT_EQ(e.contains("cpu"), std::string(map) == "perf") << e.dump();
         }
     }
-    EXPECT_TRUE(contains(result.err, "events: ring received 6; perf received 6, lost 0\n")) << result.err;
+    EXPECT_TRUE(contains(result.err, "events: ring buffer 'ring' received 6; perf buffer 'perf' received 6, lost 0\n")) << result.err;
     auto vars = last_json(result.out).at("variables");
     EXPECT_EQ(vars, (nlohmann::json{{"matched", n}, {"ring_full", 0}, {"version", 3}})) << vars.dump();
 }
 
+// "xx xx xx xx ": a u32 as the tool prints its bytes.
+std::string fmt_le(std::uint32_t value) {
+    std::string out;
+    for (int i = 0; i < 4; ++i) {
+        char text[4];
+        std::snprintf(text, sizeof(text), "%02x ", (value >> (8 * i)) & 0xffu);
+        out += text;
+    }
+    return out;
+}
+
 TEST(RunEvents, TextShowsVariablesByNameAndUntypedRecordsAsHex) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54362;  // 0x0000d45a
+    const unsigned uid = test::test_uid(42);
     test::Process tool({test::tool_path(), "run", object("run_events"), "--set", "targ_uid=" + std::to_string(uid),
                         "--interval", "5"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady)) << "no start";
@@ -257,12 +269,12 @@ TEST(RunEvents, TextShowsVariablesByNameAndUntypedRecordsAsHex) {
         // pid (4 bytes), then the uid little-endian, mode 0 (MODE_QUIET), label "none".
         auto hex = line.substr(at + 7);
         EXPECT_EQ(hex.size(), 36u * 3 - 1) << line;  // sizeof(struct event)
-        EXPECT_EQ(hex.substr(12, 24), "5a d4 00 00 00 00 00 00 ") << line;
+        EXPECT_EQ(hex.substr(12, 24), fmt_le(uid) + "00 00 00 00 ") << line;
         EXPECT_EQ(hex.substr(36, 12), "6e 6f 6e 65 ") << line;
     }
     EXPECT_EQ(ring, 2) << result.out;
     EXPECT_TRUE(contains(result.out, "variables\n  matched = 2\n  ring_full = 0\n  version = 3\n")) << result.out;
-    EXPECT_TRUE(contains(result.err, "events: ring received 2; perf received 2, lost 0\n")) << result.err;
+    EXPECT_TRUE(contains(result.err, "events: ring buffer 'ring' received 2; perf buffer 'perf' received 2, lost 0\n")) << result.err;
 }
 
 TEST(RunGlobals, BadSetAndEventTypeAreOneLineUsageErrors) {
