@@ -65,7 +65,8 @@ EventStreams::EventStreams(::bpf_object* object, const ebpf::Btf* btf, const std
         } catch (const ebpf::Error&) {
             throw UsageError("--event-type " + spec + ": the object's BTF has no type '" + type +
                              "' (keep a type that only user space uses with "
-                             "'struct " + (type.rfind("struct ", 0) == 0 ? type.substr(7) : type) +
+                             "'struct " +
+                             (type.rfind("struct ", 0) == 0 ? type.substr(7) : type) +
                              " *unused __attribute__((unused));')");
         }
         std::optional<ebpf::BtfFormatter> format;
@@ -169,7 +170,8 @@ std::string EventStreams::summary() const {
     for (const auto& s : streams_) {
         out += out.empty() ? "events: " : "; ";
         if (s->perf && perf_index < perf_.size())
-            out += fmt::format("perf buffer '{}' received {}, lost {}", s->name, s->received, perf_[perf_index++]->lost());
+            out +=
+                fmt::format("perf buffer '{}' received {}, lost {}", s->name, s->received, perf_[perf_index++]->lost());
         else
             out += fmt::format("ring buffer '{}' received {}", s->name, s->received);
     }

@@ -28,7 +28,9 @@ std::optional<ebpf::Btf> object_btf(::bpf_object* object) {
 
 namespace {
 
-bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& s, std::string_view prefix) {
+    return s.rfind(prefix, 0) == 0;
+}
 
 // The section an internal map holds: libbpf names it "<object prefix><section>", e.g.
 // "counter.rodata" for .rodata, or the section alone for custom ones (".data.cfg").
@@ -72,8 +74,13 @@ Globals::Globals(::bpf_object* object, const ebpf::Btf* btf) : btf_(btf) {
             // in the object (struct event *unused __attribute__((unused));).
             int resolved = btf__resolve_type(b, var->type);
             if (resolved > 0 && btf_is_ptr(btf__type_by_id(b, static_cast<std::uint32_t>(resolved)))) continue;
-            Variable v{btf__name_by_offset(b, var->name_off), section, found->second, vars[i].offset, vars[i].size,
-                       var->type, nullptr};
+            Variable v{btf__name_by_offset(b, var->name_off),
+                       section,
+                       found->second,
+                       vars[i].offset,
+                       vars[i].size,
+                       var->type,
+                       nullptr};
             try {
                 auto format = std::make_shared<ebpf::BtfFormatter>(*btf, var->type);
                 if (format->size() == v.size) v.format = std::move(format);
@@ -189,7 +196,9 @@ std::string Globals::json() const {
 
 namespace {
 
-bool exists(const char* path) { return ::access(path, F_OK) == 0; }
+bool exists(const char* path) {
+    return ::access(path, F_OK) == 0;
+}
 
 // Whether the kernel can load and attach an fentry program: load a two-instruction one
 // on bpf_fentry_test1 (which only BPF_PROG_TEST_RUN calls) and attach it, once.

@@ -26,7 +26,9 @@ std::vector<std::string_view> split_lines(std::string_view text) {
     return lines;
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+}
 
 // "12: (79) r1 = *(u64 *)(r0 +0)": an instruction; "12: R1=ctx() R10=fp0" is a state dump.
 bool is_instruction(std::string_view line) {
@@ -35,7 +37,9 @@ bool is_instruction(std::string_view line) {
     return i > 0 && starts_with(line.substr(i), ": (");
 }
 
-bool is_source(std::string_view line) { return starts_with(line, "; "); }
+bool is_source(std::string_view line) {
+    return starts_with(line, "; ");
+}
 
 // ";  @ file.c:0": compiler-made code with no source line of its own.
 bool is_empty_source(std::string_view line) {
@@ -44,7 +48,8 @@ bool is_empty_source(std::string_view line) {
 
 // The end of the log: "processed N insns (limit …) …" and the statistics after it.
 bool is_statistics(std::string_view line) {
-    return starts_with(line, "processed ") || starts_with(line, "verification time") || starts_with(line, "stack depth");
+    return starts_with(line, "processed ") || starts_with(line, "verification time") ||
+           starts_with(line, "stack depth");
 }
 
 std::string clip(std::string_view line) {
@@ -97,8 +102,8 @@ namespace {
 
 std::string verifier_message(const std::string& object, const std::string& program, const std::string& section,
                              const VerifierSummary& summary) {
-    std::string text = "object '" + object + "': program '" + program + "' (SEC(\"" + section +
-                       "\")) was rejected by the verifier";
+    std::string text =
+        "object '" + object + "': program '" + program + "' (SEC(\"" + section + "\")) was rejected by the verifier";
     if (summary.verdict.empty()) return text + " (its log is empty)";
     text += ": " + summary.verdict.front();
     for (const auto& line : summary.context) text += "\n  " + line;

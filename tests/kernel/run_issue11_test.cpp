@@ -19,9 +19,13 @@ namespace {
 
 constexpr const char* kReady = "Hit Ctrl-C to end.";
 
-std::string object(const char* name) { return std::string(BPF_OBJECT_DIR) + "/" + name + ".o"; }
+std::string object(const char* name) {
+    return std::string(BPF_OBJECT_DIR) + "/" + name + ".o";
+}
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 // The CLI's error for an object the verifier rejects: one block of at most 20 lines.
 test::Result rejected(const char* name, std::vector<std::string> extra = {}) {
@@ -40,9 +44,10 @@ TEST(RunVerifier, UncheckedLookupShowsVerdictAndSourceLine) {
     EXPECT_EQ(result.exit_code, 1);
     auto lines = test::lines(result.err);
     ASSERT_FALSE(lines.empty());
-    EXPECT_EQ(lines.front(), "ebpf-tool: object 'run_unchecked': program 'count_execs' "
-                             "(SEC(\"tracepoint/syscalls/sys_enter_execve\")) was rejected by the verifier: "
-                             "R0 invalid mem access 'map_value_or_null'");
+    EXPECT_EQ(lines.front(),
+              "ebpf-tool: object 'run_unchecked': program 'count_execs' "
+              "(SEC(\"tracepoint/syscalls/sys_enter_execve\")) was rejected by the verifier: "
+              "R0 invalid mem access 'map_value_or_null'");
     EXPECT_LE(lines.size(), 20u) << result.err;
     // The instructions that led there, with their source lines, ending at the bad access.
     EXPECT_TRUE(contains(result.err, "call bpf_map_lookup_elem#1")) << result.err;
@@ -59,9 +64,10 @@ TEST(RunVerifier, OutOfBoundsAccessShowsTheRange) {
     EXPECT_EQ(result.exit_code, 1);
     auto lines = test::lines(result.err);
     ASSERT_FALSE(lines.empty());
-    EXPECT_EQ(lines.front(), "ebpf-tool: object 'run_bounds': program 'exec_hist' "
-                             "(SEC(\"tracepoint/syscalls/sys_enter_execve\")) was rejected by the verifier: "
-                             "invalid access to map value, value_size=128 off=248 size=8");
+    EXPECT_EQ(lines.front(),
+              "ebpf-tool: object 'run_bounds': program 'exec_hist' "
+              "(SEC(\"tracepoint/syscalls/sys_enter_execve\")) was rejected by the verifier: "
+              "invalid access to map value, value_size=128 off=248 size=8");
     EXPECT_LE(lines.size(), 20u) << result.err;
     EXPECT_TRUE(contains(result.err, "; h->slots[slot]++; @ run_bounds.bpf.c:30\n")) << result.err;
     EXPECT_TRUE(contains(result.err, "max value is outside of the allowed memory range")) << result.err;
@@ -121,18 +127,20 @@ TEST(RunVerifier, LibraryLoadErrorCarriesTheVerdictAndTheLog) {
 }
 
 TEST(RunVerifier, SummaryOfALogPicksVerdictAndContext) {
-    const std::string log = "func#0 @0\n"
-                            "0: R1=ctx() R10=fp0\n"
-                            "; int x = 1; @ a.bpf.c:3\n"
-                            "0: (b7) r1 = 1                        ; R1=1\n"
-                            ";  @ a.bpf.c:0\n"
-                            "1: (79) r0 = *(u64 *)(r2 +0)\n"
-                            "R2 !read_ok\n"
-                            "processed 2 insns (limit 1000000) max_states_per_insn 0\n";
+    const std::string log =
+        "func#0 @0\n"
+        "0: R1=ctx() R10=fp0\n"
+        "; int x = 1; @ a.bpf.c:3\n"
+        "0: (b7) r1 = 1                        ; R1=1\n"
+        ";  @ a.bpf.c:0\n"
+        "1: (79) r0 = *(u64 *)(r2 +0)\n"
+        "R2 !read_ok\n"
+        "processed 2 insns (limit 1000000) max_states_per_insn 0\n";
     auto s = ebpf::summarize_verifier_log(log);
     EXPECT_EQ(s.verdict, std::vector<std::string>{"R2 !read_ok"});
-    EXPECT_EQ(s.context, (std::vector<std::string>{"; int x = 1; @ a.bpf.c:3", "0: (b7) r1 = 1                        ; R1=1",
-                                                   "1: (79) r0 = *(u64 *)(r2 +0)"}));
+    EXPECT_EQ(s.context,
+              (std::vector<std::string>{"; int x = 1; @ a.bpf.c:3", "0: (b7) r1 = 1                        ; R1=1",
+                                        "1: (79) r0 = *(u64 *)(r2 +0)"}));
     EXPECT_TRUE(ebpf::summarize_verifier_log("").verdict.empty());
 }
 
@@ -174,8 +182,9 @@ TEST(RunRefusals, ProgramsTheKernelCannotRunAreSkippedAndTheOthersRun) {
     if (kprobes) {
         EXPECT_TRUE(contains(result.err, "attached kp_exec to kprobe/__x64_sys_execve\n")) << result.err;
     } else {
-        EXPECT_TRUE(contains(result.err, "skipped kp_exec (SEC(\"kprobe/__x64_sys_execve\")): this kernel has no "
-                                         "kprobes (built without CONFIG_KPROBES: no kprobe PMU, no kprobe_events)\n"))
+        EXPECT_TRUE(contains(result.err,
+                             "skipped kp_exec (SEC(\"kprobe/__x64_sys_execve\")): this kernel has no "
+                             "kprobes (built without CONFIG_KPROBES: no kprobe PMU, no kprobe_events)\n"))
             << result.err;
     }
     const bool fentry = contains(result.err, "attached fe_exec to fentry/__x64_sys_execve\n");
@@ -235,7 +244,8 @@ TEST(RunEvents, RingAndPerfRecordsTypedByBtfWithGlobalsSet) {
             EXPECT_EQ(e.contains("cpu"), std::string(map) == "perf") << e.dump();
         }
     }
-    EXPECT_TRUE(contains(result.err, "events: ring buffer 'ring' received 6; perf buffer 'perf' received 6, lost 0\n")) << result.err;
+    EXPECT_TRUE(contains(result.err, "events: ring buffer 'ring' received 6; perf buffer 'perf' received 6, lost 0\n"))
+        << result.err;
     auto vars = last_json(result.out).at("variables");
     EXPECT_EQ(vars, (nlohmann::json{{"matched", n}, {"ring_full", 0}, {"version", 3}})) << vars.dump();
 }
@@ -254,8 +264,9 @@ std::string fmt_le(std::uint32_t value) {
 TEST(RunEvents, TextShowsVariablesByNameAndUntypedRecordsAsHex) {
     REQUIRE_KERNEL();
     const unsigned uid = test::test_uid(42);
+    // Only the perf buffer's records are typed: the ring buffer's stay bytes.
     test::Process tool({test::tool_path(), "run", object("run_events"), "--set", "targ_uid=" + std::to_string(uid),
-                        "--interval", "5"});
+                        "--event-type", "perf=struct event", "--interval", "5"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady)) << "no start";
     ASSERT_TRUE(test::exec_as(uid, 2));
     tool.signal(SIGTERM);
@@ -273,8 +284,18 @@ TEST(RunEvents, TextShowsVariablesByNameAndUntypedRecordsAsHex) {
         EXPECT_EQ(hex.substr(36, 12), "6e 6f 6e 65 ") << line;
     }
     EXPECT_EQ(ring, 2) << result.out;
+    int perf = 0;
+    for (const auto& line : test::lines(result.out)) {
+        if (line.find(" perf: {.pid = ") == std::string::npos) continue;
+        ++perf;
+        EXPECT_TRUE(contains(line, ", .uid = " + std::to_string(uid) +
+                                       ", .mode = MODE_QUIET, .label = \"none\", .comm = \"tool_tests\"}"))
+            << line;
+    }
+    EXPECT_EQ(perf, 2) << result.out;
     EXPECT_TRUE(contains(result.out, "variables\n  matched = 2\n  ring_full = 0\n  version = 3\n")) << result.out;
-    EXPECT_TRUE(contains(result.err, "events: ring buffer 'ring' received 2; perf buffer 'perf' received 2, lost 0\n")) << result.err;
+    EXPECT_TRUE(contains(result.err, "events: ring buffer 'ring' received 2; perf buffer 'perf' received 2, lost 0\n"))
+        << result.err;
 }
 
 TEST(RunGlobals, BadSetAndEventTypeAreOneLineUsageErrors) {
@@ -297,8 +318,9 @@ TEST(RunGlobals, BadSetAndEventTypeAreOneLineUsageErrors) {
              {{"--set", "label=much-too-long"}, "ebpf-tool: --set label=much-too-long: "},
              {{"--set", "targ_uid"}, "ebpf-tool: --set targ_uid: must be NAME=VALUE\n"},
              {{"--event-type", "nosuch"}, "ebpf-tool: --event-type nosuch: the object's BTF has no type 'nosuch'"},
-             {{"--event-type", "other=event"}, "ebpf-tool: --event-type other=event: no ring buffer or perf event "
-                                               "array named 'other' (the object has: ring, perf)\n"},
+             {{"--event-type", "other=event"},
+              "ebpf-tool: --event-type other=event: no ring buffer or perf event "
+              "array named 'other' (the object has: ring, perf)\n"},
          }) {
         auto result = run(c.args);
         EXPECT_EQ(result.exit_code, 2) << c.args.back() << ": " << result.err;
