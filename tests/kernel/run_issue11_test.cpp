@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "ebpf/object.hpp"
@@ -296,6 +297,47 @@ TEST(RunEvents, TextShowsVariablesByNameAndUntypedRecordsAsHex) {
     EXPECT_TRUE(contains(result.out, "variables\n  matched = 2\n  ring_full = 0\n  version = 3\n")) << result.out;
     EXPECT_TRUE(contains(result.err, "events: ring buffer 'ring' received 2; perf buffer 'perf' received 2, lost 0\n"))
         << result.err;
+}
+
+// A stalled reader (SIGSTOP) and records too big for their buffers: every record the
+// program produced is either printed or counted by the program as not sent — exactly —
+// and the perf buffer's own loss count is shown at exit.
+TEST(RunEvents, OverflowedBuffersAccountForEveryRecord) {
+    REQUIRE_KERNEL();
+    const unsigned uid = test::test_uid(43);
+    const int n = 200;
+    test::Process tool({test::tool_path(), "run", object("run_overflow"), "--set", "targ_uid=" + std::to_string(uid),
+                        "--event-type", "big", "--json", "--interval", "5"});
+    ASSERT_TRUE(tool.wait_for_stderr(kReady)) << "no start";
+    tool.signal(SIGSTOP);
+    ASSERT_TRUE(test::exec_as(uid, n));
+    tool.signal(SIGCONT);
+    tool.signal(SIGINT);
+    auto result = tool.finish();
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    auto ring = events_of(result.out, "ring"), perf = events_of(result.out, "perf");
+    auto vars = last_json(result.out).at("variables");
+    EXPECT_EQ(vars.at("produced"), n);
+    const auto ring_full = vars.at("ring_full").get<std::uint64_t>();
+    const auto perf_failed = vars.at("perf_failed").get<std::uint64_t>();
+    EXPECT_GT(ring_full, 0u) << "the ring buffer never overflowed: the test proved nothing";
+    EXPECT_GT(perf_failed, 0u) << "the perf buffer never overflowed: the test proved nothing";
+    EXPECT_EQ(ring.size() + ring_full, static_cast<std::size_t>(n));
+    EXPECT_EQ(perf.size() + perf_failed, static_cast<std::size_t>(n));
+    for (const auto& e : ring) EXPECT_EQ(e.at("event").at("uid"), uid) << e.dump();
+    std::smatch m;
+    std::string summary;
+    for (const auto& line : test::lines(result.err))
+        if (line.rfind("events: ", 0) == 0) summary = line;
+    ASSERT_TRUE(std::regex_match(summary, m,
+                                 std::regex(R"(events: ring buffer 'ring' received (\d+); perf buffer 'perf' received )"
+                                            R"((\d+), lost (\d+))")))
+        << result.err;
+    EXPECT_EQ(std::stoul(m[1]), ring.size());
+    EXPECT_EQ(std::stoul(m[2]), perf.size());
+    // The kernel reports a CPU's losses with the next sample that fits there: at most
+    // what the program saw fail.
+    EXPECT_LE(std::stoul(m[3]), perf_failed);
 }
 
 TEST(RunGlobals, BadSetAndEventTypeAreOneLineUsageErrors) {
