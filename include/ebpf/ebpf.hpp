@@ -23,3 +23,4 @@
 #include "ebpf/system.hpp"
 #include "ebpf/typed.hpp"
 #include "ebpf/user_ring_buffer.hpp"
+#include "ebpf/verifier.hpp"

@@ -15,6 +15,7 @@
 #include "ebpf/error.hpp"
 #include "ebpf/fd.hpp"
 #include "ebpf/map.hpp"
+#include "ebpf/verifier.hpp"
 
 namespace ebpf {
 
@@ -127,6 +128,8 @@ public:
     Object& operator=(Object&&) noexcept = default;
     ~Object();
 
+    // Throws VerifierError (the verdict and the instructions before it; log() has the
+    // whole log) when the verifier rejects a program, Error for any other failure.
     void load();
     // Before load: every map of the object that has a pin named after it in `dir` reuses
     // that pinned map instead of creating a new one — after checking that the pin is the
@@ -199,8 +202,9 @@ public:
         if (!s) throw_error(errno ? errno : EINVAL, std::string("object '") + Traits::name + "': open");
         return Skeleton(s);
     }
+    // Throws VerifierError when the verifier rejects a program (as Object::load does).
     void load() {
-        if (int err = Traits::load(skel_.get()); err) throw_error(err, std::string("object '") + Traits::name + "': load");
+        load_object(skel_->obj, Traits::name, [this] { return Traits::load(skel_.get()); });
     }
     // Attaches every program whose autoload is on.
     void attach() {

@@ -1,18 +1,25 @@
 // `ebpf-tool run OBJ.bpf.o`: the user-space half of any libbpf-style object in one
-// command — open, load, attach every program by its section, and print every map of the
-// object, BTF-formatted, every interval until --duration or Ctrl-C.
+// command — open, set its globals (--set), load (explaining a verifier's refusal), attach
+// every program by its section (skipping, and saying so, those the kernel cannot run),
+// stream its ring buffer and perf buffer records as they come, and print its maps and
+// variables every interval until --duration, --count or Ctrl-C.
 #include <fmt/format.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <iostream>
+#include <map>
 
 #include "commands.hpp"
 #include "ebpf/attach.hpp"
 #include "ebpf/object.hpp"
 #include "ebpf/pin.hpp"
 #include "ebpf/system.hpp"
+#include "ebpf/verifier.hpp"
 #include "map_format.hpp"
+#include "run_parts.hpp"
 
 namespace ebpf_tool {
 
@@ -27,12 +34,16 @@ struct RunOptions {
     std::string binary;
     std::string iface;
     bool json = false;
+    std::vector<std::string> set;
+    std::vector<std::string> event_types;
+    std::string verifier_log;
+    bool strict = false;
 };
 
 // Maps worth printing: state, not transport or configuration.
 bool printable(const ebpf::MapInfo& info, const ::bpf_map* map) {
-    std::string name = bpf_map__name(map);
-    if (name.find(".rodata") != std::string::npos || name.find(".kconfig") != std::string::npos) return false;
+    // Global variables (.bss, .data, .rodata, .kconfig) are shown by name, not as maps.
+    if (bpf_map__is_internal(map)) return false;
     // Local storage of cgroups (newer than the UAPI headers the switch knows): no walks.
     if (info.type_name() == "cgrp_storage") return false;
     switch (info.type) {
@@ -108,10 +119,12 @@ struct Shown {
     EntryFormatter format;
 };
 
-void print_maps(const std::vector<Shown>& maps, bool json, const GlobalOptions& global) {
+void print_maps(const std::vector<Shown>& maps, const run::Globals& globals, bool json, const GlobalOptions& global) {
     std::string out;
     if (json) {
-        out = "{\"time\":" + json_string(iso_time()) + ",\"maps\":[";
+        out = "{\"time\":" + json_string(iso_time());
+        if (globals.showable()) out += ",\"variables\":" + globals.json();
+        out += ",\"maps\":[";
         for (std::size_t m = 0; m < maps.size(); ++m) {
             const auto& s = maps[m];
             out += (m ? "," : "") + fmt::format("{{\"name\":{},\"type\":{},\"entries\":[", json_string(s.name),
@@ -133,6 +146,7 @@ void print_maps(const std::vector<Shown>& maps, bool json, const GlobalOptions& 
         out = std::move(shown) + '\n';
     } else {
         out = clock_time() + "\n";
+        if (globals.showable()) out += "variables\n" + globals.text();
         for (const auto& s : maps) {
             std::string body;
             std::size_t width = 0;
@@ -158,8 +172,7 @@ void print_maps(const std::vector<Shown>& maps, bool json, const GlobalOptions& 
     std::cout << out << std::flush;
 }
 
-void run_object(const RunOptions& options, const GlobalOptions& global) {
-    ebpf::AttachTargets targets;
+void check_targets(const RunOptions& options, ebpf::AttachTargets& targets) {
     targets.binary = options.binary;
     if (!options.iface.empty()) {
         targets.ifindex = static_cast<int>(if_nametoindex(options.iface.c_str()));
@@ -172,6 +185,51 @@ void run_object(const RunOptions& options, const GlobalOptions& global) {
     struct stat st {};
     if (::stat(options.object.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
         throw UsageError("run: '" + options.object + "' is not a regular file (a BPF object file is)");
+}
+
+std::string describe(::bpf_program* program) {
+    return fmt::format("{} (SEC(\"{}\"))", bpf_program__name(program), bpf_program__section_name(program));
+}
+
+// Programs whose section needs a kernel feature this kernel lacks are not loaded (their
+// load could fail the whole object): the reason for each, by program. --strict refuses.
+std::map<::bpf_program*, std::string> leave_out_unsupported(ebpf::Object& object, bool strict) {
+    std::map<::bpf_program*, std::string> skipped;
+    for (const ebpf::Program& handle : object.programs()) {
+        ::bpf_program* program = handle.get();
+        if (!bpf_program__autoload(program)) continue;
+        auto missing = run::missing_kernel_feature(bpf_program__section_name(program));
+        if (!missing) continue;
+        if (strict)
+            throw ebpf::Error::make(ebpf::errc::not_supported,
+                                   "program " + describe(program) + ": " + *missing + " (--strict: nothing was loaded)",
+                                   EOPNOTSUPP);
+        bpf_program__set_autoload(program, false);
+        skipped[program] = *missing;
+    }
+    return skipped;
+}
+
+void load(ebpf::Object& object, const RunOptions& options, const GlobalOptions& global) {
+    try {
+        object.load();
+    } catch (const ebpf::VerifierError& e) {
+        std::string where = "ebpf-tool -v run …, or --verifier-log FILE";
+        if (!options.verifier_log.empty()) {
+            std::ofstream out(options.verifier_log, std::ios::trunc);
+            out << e.log();
+            if (out.flush()) where = options.verifier_log;
+        }
+        if (global.verbose) std::cerr << e.log() << (e.log().empty() || e.log().back() == '\n' ? "" : "\n");
+        throw ebpf::Error::make(ebpf::errc::rejected, std::string(e.what()) + "\n(the verifier's whole log: " + where + ")",
+                                e.errno_value());
+    }
+}
+
+void run_object(const RunOptions& options, const GlobalOptions& global) {
+    const bool json = options.json || global.json;
+    ebpf::AttachTargets targets;
+    check_targets(options, targets);
 
     // Opening parses the file only; what loading and attaching will need is known from the
     // programs, and checked before anything reaches the kernel.
@@ -182,13 +240,27 @@ void run_object(const RunOptions& options, const GlobalOptions& global) {
     if (!options.pin_dir.empty()) pin_dir = ebpf::pins::make_trusted_dir(options.pin_dir);
     StopSignals signals;
 
+    auto btf = run::object_btf(object.get());
+    run::Globals globals(object.get(), btf ? &*btf : nullptr);
+    for (const auto& assignment : options.set) globals.set(assignment);
+    run::EventStreams events(object.get(), btf ? &*btf : nullptr, options.event_types, json, global.pretty);
+    auto skipped = leave_out_unsupported(object, options.strict);
+
     if (!pin_dir.empty()) object.reuse_pinned_maps(pin_dir);
-    object.load();
+    load(object, options, global);
     if (!pin_dir.empty()) object.pin_maps(pin_dir);
 
     std::vector<ebpf::Attachment> attachments;
-    for (const ebpf::Program& program : object.programs()) {
-        auto a = ebpf::attach_by_section(program.get(), targets);
+    std::vector<::bpf_program*> loaded;
+    for (const ebpf::Program& handle : object.programs()) {
+        ::bpf_program* program = handle.get();
+        if (auto it = skipped.find(program); it != skipped.end()) {
+            std::cerr << fmt::format("skipped {}: {}\n", describe(program), it->second);
+            continue;
+        }
+        if (!bpf_program__autoload(program)) continue;
+        loaded.push_back(program);
+        auto a = ebpf::attach_by_section(program, targets);
         if (a.attached())
             std::cerr << fmt::format("attached {} to {}\n", program.name(), a.where);
         else
@@ -203,15 +275,45 @@ void run_object(const RunOptions& options, const GlobalOptions& global) {
         EntryFormatter format(handle.info());
         maps.push_back({bpf_map__name(m), std::move(handle), std::move(format)});
     }
+    const bool tables = !maps.empty() || globals.showable();
+    std::vector<pollfd> fds{{signals.fd(), POLLIN, 0}};
+    for (int fd : events.start()) fds.push_back({fd, POLLIN, 0});
     std::cerr << "Running " << options.object << "... Hit Ctrl-C to end." << std::endl;
 
-    IntervalLoop loop(signals, seconds(options.interval),
-                      options.duration ? std::optional(seconds(*options.duration)) : std::nullopt, options.count);
+    // Records as they come; maps and variables every interval. One poll waits for both,
+    // and for the stop signals.
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    const auto interval = seconds(options.interval);
+    auto next_tick = start + interval;
+    std::optional<clock::time_point> deadline;
+    if (options.duration) deadline = start + seconds(*options.duration);
+    std::uint64_t ticks = 0;
     for (;;) {
-        bool more = loop.next();
-        print_maps(maps, options.json || global.json, global);
-        if (!more) break;
+        auto wake = deadline && *deadline < next_tick ? *deadline : next_tick;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wake - clock::now() + std::chrono::microseconds(999));
+        int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(left.count(), 0, 1'000'000)));
+        if (ready < 0 && errno != EINTR) throw ebpf::Error::sys(errno, "run: poll");
+        if (fds[0].revents & POLLIN) signals.wait(std::chrono::nanoseconds::zero());
+        if (ready > 0) events.consume();
+        const auto now = clock::now();
+        const bool over = signals.stopped() || (deadline && now >= *deadline);
+        if (now >= next_tick || over) {
+            ++ticks;
+            const bool last = over || (options.count && ticks >= *options.count);
+            if (tables) print_maps(maps, globals, json, global);
+            if (last) break;
+            next_tick += interval;
+            if (next_tick < now) next_tick = now + interval;  // a slow print: skip missed ticks
+        }
     }
+    // Detach first, then take what the programs sent before that: those records count.
+    attachments.clear();
+    events.consume();
+    if (!events.empty()) std::cerr << events.summary();
+    std::uint64_t misses = 0;
+    for (::bpf_program* program : loaded) misses += ebpf::program_recursion_misses(program);
+    if (misses) std::cerr << fmt::format("runs the kernel skipped (program already running on that CPU): {}\n", misses);
     if (!options.pin_dir.empty()) std::cerr << "maps stay pinned in " << options.pin_dir << "\n";
 }
 
@@ -227,7 +329,13 @@ void add_run_command(CLI::App& app, const GlobalOptions& global) {
     cmd->add_option("--pin", options->pin_dir, "Pin the maps in this bpffs directory (reused next time; kept after exit)");
     cmd->add_option("--binary", options->binary, "Binary for SEC(\"uprobe/FUNC\") programs");
     cmd->add_option("--iface", options->iface, "Network interface for XDP and tc programs");
-    cmd->add_flag("--json", options->json, "One JSON object per interval");
+    cmd->add_flag("--json", options->json, "One JSON object per interval, one per event record");
+    cmd->add_option("--set", options->set,
+                    "NAME=VALUE: set a global variable (.rodata/.data/.bss) before load, typed by BTF (repeatable)");
+    cmd->add_option("--event-type", options->event_types,
+                    "[MAP=]TYPE: show the records of a ring buffer or perf event array as this BTF type (repeatable)");
+    cmd->add_option("--verifier-log", options->verifier_log, "Write the verifier's whole log here when it rejects a program");
+    cmd->add_flag("--strict", options->strict, "Refuse to run when a program needs a kernel feature that is missing");
     cmd->callback([options, &global] { run_object(*options, global); });
 }
 

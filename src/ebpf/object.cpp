@@ -2,6 +2,7 @@
 
 #include "ebpf/attach.hpp"
 #include "ebpf/pin.hpp"
+#include "ebpf/verifier.hpp"
 
 #include <bpf/bpf.h>
 
@@ -152,7 +153,18 @@ Object Object::open_file(const std::string& path) {
     }
     errno = 0;
     ::bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
-    if (!obj) open_failed(libbpf_errno(-errno), path, file_head(path));
+    if (!obj) {
+        const int err = libbpf_errno(-errno);
+        // libbpf cannot read BTF-defined maps without BTF and says only "No such file or
+        // directory": name what is missing and how to get it.
+        auto sections = elf_section_names(path);
+        if (!sections.empty() && std::find(sections.begin(), sections.end(), ".BTF") == sections.end())
+            throw Error::make(errc::not_supported,
+                              "object '" + path + "' has no BTF (no .BTF section): compile it with -g "
+                              "(clang -g -O2 -target bpf -c …)",
+                              err);
+        open_failed(err, path, file_head(path));
+    }
     return Object(obj);
 }
 
@@ -168,16 +180,7 @@ Object::~Object() = default;
 
 std::string Object::name() const { return bpf_object__name(obj_.get()); }
 
-void Object::load() {
-    if (int ret = bpf_object__load(obj_.get()); ret) {
-        int err = libbpf_errno(ret);
-        // The verifier says no with EACCES, which is not about privileges (that is EPERM).
-        if (err == EACCES)
-            throw Error::make(errc::rejected, "object '" + name() + "': load: the verifier rejected a program (EACCES)",
-                              err);
-        throw Error::sys(err, "object '" + name() + "': load");
-    }
-}
+void Object::load() { load_object(obj_.get(), name()); }
 
 MapSpec spec_of(const ::bpf_map* map) {
     MapSpec spec;
