@@ -262,9 +262,9 @@ void run_object(const RunOptions& options, const GlobalOptions& global) {
         loaded.push_back(program);
         auto a = ebpf::attach_by_section(program, targets);
         if (a.attached())
-            std::cerr << fmt::format("attached {} to {}\n", program.name(), a.where);
+            std::cerr << fmt::format("attached {} to {}\n", handle.name(), a.where);
         else
-            std::cerr << fmt::format("not attached: {}: {}\n", program.name(), a.skipped_because);
+            std::cerr << fmt::format("not attached: {}: {}\n", handle.name(), a.skipped_because);
         attachments.push_back(std::move(a));
     }
 

@@ -102,7 +102,7 @@ std::vector<int> EventStreams::start() {
             });
         } else {
             perf_.push_back(std::make_unique<ebpf::PerfBufferReader>(
-                map, kPerfPages, [this, &s](int cpu, std::span<const std::byte> sample) { print(s, cpu, sample); }));
+                map, kPerfPages, [this, &s](std::span<const std::byte> sample, int cpu) { print(s, cpu, sample); }));
             fds.push_back(perf_.back()->epoll_fd());
         }
     }
