@@ -3,7 +3,7 @@
 PRESET ?= $(if $(filter true,$(CI)),ci,default)
 BUILD_DIR := build
 
-.PHONY: deps configure build run test bench clean format
+.PHONY: deps configure build run test bench clean format asan fuzz
 
 deps:
 	scripts/install-deps.sh
@@ -23,8 +23,19 @@ test: build
 bench: build
 	scripts/bench.sh
 
+# The sanitizer build (clang, ASan + UBSan: build-asan/), its tests, and 30 s per fuzzer.
+asan: deps
+	scripts/sanitize.sh
+
+# A longer fuzzing run: FUZZ_SECONDS per target (default 600), on the asan build.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan --target btf_blob_fuzz btf_json_fuzz map_words_fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp' '*.h' '*.c')
