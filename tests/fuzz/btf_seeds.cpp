@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
     std::uint32_t size = 0;
     const void* raw = btf__raw_data(f.btf.get(), &size);
     if (!raw) return 1;
-    for (int pattern : {0x00, 0xff, 0x5a}) {
+    // (Not 0xff: an all-ones long double is outside double's range, a known crash kept in crashes/.)
+    for (int pattern : {0x00, 0x5a}) {
         std::ofstream out(std::string(argv[1]) + "/fixed_struct_" + std::to_string(pattern), std::ios::binary);
         const unsigned char len[4] = {static_cast<unsigned char>(size), static_cast<unsigned char>(size >> 8),
                                       static_cast<unsigned char>(size >> 16), static_cast<unsigned char>(size >> 24)};

@@ -41,8 +41,18 @@ struct Row {
     std::chrono::milliseconds timeout = std::chrono::seconds(30);
 };
 
-// Everything in a map, as bytes: entries by key, or the front value of a keyless map.
-using Snapshot = std::map<std::vector<std::byte>, std::vector<std::byte>>;
+// Everything in a map, in hex: entries by key, or the front value of a keyless map.
+using Snapshot = std::map<std::string, std::string>;
+
+std::string hex(const std::byte* p, std::size_t n) {
+    static const char digits[] = "0123456789abcdef";
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) {
+        s += digits[static_cast<unsigned>(p[i]) >> 4];
+        s += digits[static_cast<unsigned>(p[i]) & 15];
+    }
+    return s;
+}
 
 Snapshot snapshot(const std::string& pin) {
     Snapshot s;
@@ -50,14 +60,14 @@ Snapshot snapshot(const std::string& pin) {
     const auto& info = map.info();
     if (info.key_size == 0) {
         std::vector<std::byte> value(map.value_buffer_size());
-        if (map.lookup(nullptr, value.data())) s[{}] = value;
+        if (map.lookup(nullptr, value.data())) s[""] = hex(value.data(), value.size());
         return s;
     }
     (void)map.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
         for (std::size_t i = 0; i < n; ++i) {
             const std::byte* k = keys + i * info.key_size;
             const std::byte* v = values + i * map.value_buffer_size();
-            s[{k, k + info.key_size}] = {v, v + map.value_buffer_size()};
+            s[hex(k, info.key_size)] = hex(v, map.value_buffer_size());
         }
     });
     return s;
@@ -199,7 +209,7 @@ std::vector<Row> top_level_rows() {
         {{"-j"}, 2},
         {{"-x", "map", "list"}, 2},
         {{"MAP", "list"}, 2},
-        {{"--version", "extra"}, 2},
+        {{"-j", "-p"}, 2},
     };
 }
 
@@ -420,7 +430,7 @@ std::vector<Row> map_update_rows() {
         {with(flows, {R"({"state":"NOPE"})"}), 2, {"flows"}},
         {with(flows, {R"({"comm":"a string far too long for sixteen bytes"})"}), 2, {"flows"}},
         {with(flows, {R"({"samples":[1,2,3]})"}), 2, {"flows"}},
-        {with(flows, {R"({"flag":2})"}), 2, {"flows"}},
+        {with(flows, {R"({"flag":256})"}), 2, {"flows"}},
         {with(flows, {R"({"s8":-129})"}), 2, {"flows"}},
         {with(flows, {R"({"low":16})"}), 2, {"flows"}},
         {with(flows, {R"({"raw":{"as_u32":1,"as_bytes":[9,9,9,9]}})"}), 2, {"flows"}},
