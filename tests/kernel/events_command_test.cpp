@@ -8,6 +8,7 @@
 
 #include "kernel.hpp"
 #include "process.hpp"
+#include "unique.hpp"
 
 namespace {
 
@@ -31,12 +32,12 @@ class EventsCommand : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EventsCommand, DeliversEveryExecOfAUserInOrderWithItsFields) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54330;
+    const unsigned uid = test::test_uid(0);
     const int n = 40;
     test::Process tool({test::tool_path(), "events", "--transport", GetParam(), "--uid", std::to_string(uid), "--json"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
     ASSERT_TRUE(test::exec_as(uid, n));
-    test::exec_as(uid + 1, 3);  // another user: filtered out in the kernel
+    test::exec_as(test::test_uid(10), 3);  // another user: filtered out in the kernel
     tool.signal(SIGINT);
     auto result = tool.finish();
     ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -66,7 +67,7 @@ TEST_P(EventsCommand, DeliversEveryExecOfAUserInOrderWithItsFields) {
 // one of them is either received or counted as dropped — exactly.
 TEST_P(EventsCommand, OverflowIsCountedExactly) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54331;
+    const unsigned uid = test::test_uid(1);
     const int n = 300;
     test::Process tool({test::tool_path(), "events", "--transport", GetParam(), "--uid", std::to_string(uid),
                         "--buffer-size", "4096", "--json"});
@@ -87,10 +88,12 @@ TEST_P(EventsCommand, OverflowIsCountedExactly) {
 
 TEST_P(EventsCommand, StopsAfterCountAndLeavesNothingLoaded) {
     REQUIRE_KERNEL();
+    const unsigned uid = test::test_uid(2);
     auto before = test::loaded_program_ids();
-    test::Process tool({test::tool_path(), "events", "--transport", GetParam(), "--uid", "54332", "--count", "5"});
+    test::Process tool(
+        {test::tool_path(), "events", "--transport", GetParam(), "--uid", std::to_string(uid), "--count", "5"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
-    ASSERT_TRUE(test::exec_as(54332, 8));
+    ASSERT_TRUE(test::exec_as(uid, 8));
     auto result = tool.finish(std::chrono::seconds(20));
     ASSERT_EQ(result.exit_code, 0) << result.err;
     auto out = test::lines(result.out);
@@ -102,7 +105,7 @@ TEST_P(EventsCommand, StopsAfterCountAndLeavesNothingLoaded) {
 
 TEST_P(EventsCommand, ExecveatIsAnExecToo) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54334;
+    const unsigned uid = test::test_uid(4);
     test::Process tool({test::tool_path(), "events", "--transport", GetParam(), "--uid", std::to_string(uid), "--json"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
     ASSERT_TRUE(test::exec_as(uid, 4, /*use_execveat=*/true));
@@ -124,7 +127,7 @@ INSTANTIATE_TEST_SUITE_P(Transports, EventsCommand, ::testing::Values("ringbuf",
 // still gets every event, in order.
 TEST(EventsCommandThroughput, WithoutPerEventWakeupsEveryEventStillArrives) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54333;
+    const unsigned uid = test::test_uid(3);
     const int n = 25;
     test::Process tool({test::tool_path(), "events", "--uid", std::to_string(uid), "--wakeup-bytes", "65536", "--json"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady));

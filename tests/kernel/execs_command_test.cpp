@@ -10,6 +10,7 @@
 
 #include "kernel.hpp"
 #include "process.hpp"
+#include "unique.hpp"
 
 namespace {
 
@@ -52,7 +53,7 @@ std::uint64_t count_for(const nlohmann::json& doc, uid_t uid) {
 
 TEST(ExecsCommand, CountsExactlyTheExecsOfAUserUnderConcurrentLoad) {
     REQUIRE_KERNEL();
-    const uid_t uid = 54321;
+    const uid_t uid = test::test_uid(0);
     const int n = 37;
     test::Process tool({test::tool_path(), "execs", "--json", "--interval", "0.2"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
@@ -75,8 +76,9 @@ TEST(ExecsCommand, TextOutputHasTheSeedsFormSortedByUid) {
     REQUIRE_KERNEL();
     test::Process tool({test::tool_path(), "execs", "--interval", "0.2"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
-    exec_as(54322, 3);
-    exec_as(54323, 2);
+    const uid_t a_uid = test::test_uid(2), b_uid = test::test_uid(3);
+    exec_as(a_uid, 3);
+    exec_as(b_uid, 2);
     exec_as(65534, 1);  // nobody: has a name in the passwd database
     tool.signal(SIGTERM);
     auto result = tool.finish();
@@ -89,12 +91,14 @@ TEST(ExecsCommand, TextOutputHasTheSeedsFormSortedByUid) {
     EXPECT_TRUE(out[header - 1].size() == 8 && out[header - 1][2] == ':') << out[header - 1];
     std::vector<std::string> last(out.begin() + static_cast<long>(header), out.end());
     auto pos = [&](const std::string& line) { return std::find(last.begin(), last.end(), line) - last.begin(); };
-    auto a = pos("UID 54322: 3 execs"), b = pos("UID 54323: 2 execs"), c = pos("UID 65534 (nobody): 1 execs");
+    auto a = pos("UID " + std::to_string(a_uid) + ": 3 execs"), b = pos("UID " + std::to_string(b_uid) + ": 2 execs"),
+         c = pos("UID 65534 (nobody): 1 execs");
     ASSERT_LT(a, static_cast<long>(last.size())) << result.out;
     ASSERT_LT(b, static_cast<long>(last.size())) << result.out;
     ASSERT_LT(c, static_cast<long>(last.size())) << result.out;
+    // Sorted by UID: nobody (65534) comes before the test's own (far larger) UIDs.
+    EXPECT_LT(c, a);
     EXPECT_LT(a, b);
-    EXPECT_LT(b, c);
 }
 
 TEST(ExecsCommand, StopsAfterCountIntervalsAndCleansUp) {

@@ -8,6 +8,7 @@
 
 #include "kernel.hpp"
 #include "process.hpp"
+#include "unique.hpp"
 
 namespace {
 
@@ -30,7 +31,7 @@ protected:
             if (test::in_ci()) FAIL() << "kernel test needs root, and CI=true forbids skipping";
             GTEST_SKIP() << "kernel test skipped: needs root";
         }
-        dir_ = "/sys/fs/bpf/ebpf-map-test-" + std::to_string(getpid());
+        dir_ = test::unique_name("/sys/fs/bpf/ebpf-map-test-");
         auto r = tool({"run", object("typed_maps"), "--pin", dir_, "--count", "1", "--interval", "0.05"});
         ASSERT_EQ(r.exit_code, 0) << r.err;
     }
@@ -150,6 +151,7 @@ TEST_F(MapCommand, BadInputIsOneLineAndLeavesTheMapUnchanged) {
         int exit_code;
         std::string message;
     };
+    const std::string not_bpffs = test::unique_name("/tmp/ebpf-not-bpffs-");
     const std::vector<Case> cases{
         {{"map", "update", "pinned", pin("plain"), "key", "1", "2", "3", "value", "1", "0", "0", "0"}, 2,
          "key: 3 bytes given, but the map's keys are 4 bytes"},
@@ -162,8 +164,8 @@ TEST_F(MapCommand, BadInputIsOneLineAndLeavesTheMapUnchanged) {
         {{"map", "lookup", "id", "4000000000", "key", "1"}, 1, "map id 4000000000: no such map"},
         {{"map", "dump", "name", "no_such_map_x"}, 1, "map name 'no_such_map_x': no such map"},
         {{"map", "dump", "idx", "3"}, 2, "expected id, name or pinned, not 'idx'"},
-        {{"map", "create", "/tmp/not-bpffs", "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "x"}, 1,
-         "pin path '/tmp/not-bpffs' is not on a bpf filesystem"},
+        {{"map", "create", not_bpffs, "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "x"}, 1,
+         "pin path '" + not_bpffs + "' is not on a bpf filesystem"},
         {{"map", "create", pin("x"), "type", "hashy", "key", "4", "value", "4", "entries", "4", "name", "x"}, 2,
          "unknown map type 'hashy'"},
         {{"map", "frobnicate"}, 2, "unknown verb 'frobnicate'"},
@@ -179,7 +181,7 @@ TEST_F(MapCommand, BadInputIsOneLineAndLeavesTheMapUnchanged) {
     }
     EXPECT_EQ(tool({"-j", "map", "dump", "pinned", pin("flows")}).out, flows_before);
     EXPECT_EQ(tool({"-j", "map", "dump", "pinned", pin("plain")}).out, plain_before);
-    EXPECT_FALSE(std::filesystem::exists("/tmp/not-bpffs"));
+    EXPECT_FALSE(std::filesystem::exists(not_bpffs));
 }
 
 TEST_F(MapCommand, CreatesEveryTypeByNameIncludingLocalStorage) {

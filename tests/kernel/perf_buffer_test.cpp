@@ -27,6 +27,7 @@
 #include "events.skel.h"
 #include "kernel.hpp"
 #include "signals.hpp"
+#include "unique.hpp"
 
 EBPF_SKELETON(events_bpf);
 
@@ -164,7 +165,7 @@ std::vector<Record> read_until(ebpf::PerfBufferReader& reader, std::size_t want)
 
 TEST(PerfBuffer, CallbackStyleDeliversEverySamplePerCpuInOrder) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54340;
+    const unsigned uid = test::test_uid(0);
     const int n = 12;
     const auto cpus = usable_cpus();
     auto skel = load_and_attach(uid);
@@ -193,7 +194,7 @@ TEST(PerfBuffer, CallbackStyleDeliversEverySamplePerCpuInOrder) {
 
 TEST(PerfBuffer, PullStyleReturnsCopiesWithTheirCpu) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54341;
+    const unsigned uid = test::test_uid(1);
     const int n = 12;
     const auto cpus = usable_cpus();
     auto skel = load_and_attach(uid);
@@ -215,7 +216,7 @@ TEST(PerfBuffer, PullStyleReturnsCopiesWithTheirCpu) {
 // CPU writes again (the kernel puts the loss report before that next sample).
 TEST(PerfBuffer, LostSamplesUnderOverflowAddUpExactly) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54342;
+    const unsigned uid = test::test_uid(2);
     const int n = 60;
     const int cpu = usable_cpus().front();
     auto skel = load_and_attach(uid);
@@ -248,7 +249,7 @@ TEST(PerfBuffer, LostSamplesUnderOverflowAddUpExactly) {
 // The same accounting in the pull style.
 TEST(PerfBuffer, PullStyleCountsLostSamplesToo) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54343;
+    const unsigned uid = test::test_uid(3);
     const int n = 60;
     const int cpu = usable_cpus().back();
     auto skel = load_and_attach(uid);
@@ -273,7 +274,7 @@ TEST(PerfBuffer, PullStyleCountsLostSamplesToo) {
 // and those split by the end must arrive whole.
 TEST(PerfBuffer, SamplesThatWrapAroundTheRingEndArriveWhole) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54349;
+    const unsigned uid = test::test_uid(9);
     const int cpu = usable_cpus().front();
     auto skel = load_and_attach(uid);
     ebpf::PerfBufferReader reader(perf_map(skel), 1);
@@ -297,7 +298,7 @@ TEST(PerfBuffer, SamplesThatWrapAroundTheRingEndArriveWhole) {
 
 TEST(PerfBuffer, ReadTakesAtMostMaxAndTheRestComesNextWithoutWaiting) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54344;
+    const unsigned uid = test::test_uid(4);
     const int n = 6;
     const auto cpus = usable_cpus();
     auto skel = load_and_attach(uid);
@@ -322,7 +323,7 @@ TEST(PerfBuffer, ReadTakesAtMostMaxAndTheRestComesNextWithoutWaiting) {
 
 TEST(PerfBuffer, ReadAsCopiesSamplesIntoATypeOnlyWhenLongEnough) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54345;
+    const unsigned uid = test::test_uid(5);
     const int cpu = usable_cpus().front();
     auto skel = load_and_attach(uid);
     ebpf::PerfBufferReader reader(perf_map(skel), 16);
@@ -363,7 +364,7 @@ TEST(PerfBuffer, ReadAsCopiesSamplesIntoATypeOnlyWhenLongEnough) {
 
 TEST(PerfBuffer, AnExceptionFromTheCallbackStopsThePollAndTheRestStays) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54346;
+    const unsigned uid = test::test_uid(6);
     const int cpu = usable_cpus().front();
     auto skel = load_and_attach(uid);
     std::vector<std::string> seen;
@@ -386,7 +387,7 @@ TEST(PerfBuffer, AnExceptionFromTheCallbackStopsThePollAndTheRestStays) {
 
 TEST(PerfBuffer, EpollFdServesACallersOwnEventLoop) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54347;
+    const unsigned uid = test::test_uid(7);
     auto skel = load_and_attach(uid);
     ebpf::PerfBufferReader reader(perf_map(skel), 16);
     const int fd = reader.epoll_fd();
@@ -403,7 +404,7 @@ TEST(PerfBuffer, EpollFdServesACallersOwnEventLoop) {
 
 TEST(PerfBuffer, WaitsTimeOutAndASignalEndsThemWithNoSamples) {
     REQUIRE_KERNEL();
-    auto skel = load_and_attach(54350);
+    auto skel = load_and_attach(test::test_uid(10));
     ebpf::PerfBufferReader pull(perf_map(skel), 16);
     std::vector<Record> out;
     auto start = std::chrono::steady_clock::now();
@@ -418,7 +419,7 @@ TEST(PerfBuffer, WaitsTimeOutAndASignalEndsThemWithNoSamples) {
 
 TEST(PerfBuffer, RefusesWrongMapsArgumentsAndTheOtherStyle) {
     REQUIRE_KERNEL();
-    auto skel = load_and_attach(54348);
+    auto skel = load_and_attach(test::test_uid(8));
     auto no_op = [](int, std::span<const std::byte>) {};
     try {
         ebpf::PerfBufferReader bad(ebpf::Map::from_libbpf(skel->maps.events_ring), 16);

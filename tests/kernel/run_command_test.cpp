@@ -14,6 +14,7 @@
 #include "kernel.hpp"
 #include "netns.hpp"
 #include "process.hpp"
+#include "unique.hpp"
 
 namespace {
 
@@ -27,6 +28,17 @@ const nlohmann::json& map_named(const nlohmann::json& doc, const std::string& na
     throw std::runtime_error("no map " + name + " in " + doc.dump());
 }
 
+// A u32 key as the tool prints its raw bytes.
+nlohmann::json little_endian_bytes(std::uint32_t value) {
+    nlohmann::json bytes = nlohmann::json::array();
+    for (int i = 0; i < 4; ++i) {
+        char text[5];
+        std::snprintf(text, sizeof(text), "0x%02x", (value >> (8 * i)) & 0xffu);
+        bytes.push_back(text);
+    }
+    return bytes;
+}
+
 nlohmann::json last_json(const std::string& out) {
     auto all = test::lines(out);
     if (all.empty()) throw std::runtime_error("no output");
@@ -35,7 +47,7 @@ nlohmann::json last_json(const std::string& out) {
 
 TEST(RunCommand, SeedsCounterCountsExactlyPerUser) {
     REQUIRE_KERNEL();
-    const unsigned uid = 54340;
+    const unsigned uid = test::test_uid(0);
     auto before = test::loaded_program_ids();
     test::Process tool({test::tool_path(), "run", object("counter"), "--json", "--interval", "0.2"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady)) << "no start";
@@ -51,7 +63,7 @@ TEST(RunCommand, SeedsCounterCountsExactlyPerUser) {
     for (const auto& e : counts.at("entries")) {
         if (e.at("formatted").at("key") == uid) {
             EXPECT_EQ(e.at("formatted").at("value"), 7) << e.dump();
-            EXPECT_EQ(e.at("key"), (nlohmann::json{"0x44", "0xd4", "0x00", "0x00"}));  // 54340 little-endian
+            EXPECT_EQ(e.at("key"), little_endian_bytes(uid));
             ++found;
         }
     }
@@ -63,12 +75,13 @@ TEST(RunCommand, TextOutputShowsEachMapWithTypedEntries) {
     REQUIRE_KERNEL();
     test::Process tool({test::tool_path(), "run", object("counter"), "--interval", "0.2"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
-    ASSERT_TRUE(test::exec_as(54341, 2));
+    const unsigned uid = test::test_uid(1);
+    ASSERT_TRUE(test::exec_as(uid, 2));
     tool.signal(SIGTERM);
     auto result = tool.finish();
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_NE(result.out.find("exec_count (hash, "), std::string::npos) << result.out;
-    EXPECT_NE(result.out.find("  54341  2\n"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("  " + std::to_string(uid) + "  2\n"), std::string::npos) << result.out;
 }
 
 TEST(RunCommand, XdpAndTcProgramsCountPacketsOnAnInterface) {
@@ -107,7 +120,8 @@ TEST(RunCommand, XdpWithoutAnInterfaceFailsCleanly) {
 
 TEST(RunCommand, PinKeepsMapsAndTheNextRunReusesThem) {
     REQUIRE_KERNEL();
-    const std::string dir = "/sys/fs/bpf/ebpf-run-test-" + std::to_string(getpid());
+    const std::string dir = test::unique_name("/sys/fs/bpf/ebpf-run-test-");
+    const unsigned uid = test::test_uid(2);
     struct Cleanup {
         std::string dir;
         ~Cleanup() { std::filesystem::remove_all(dir); }
@@ -115,7 +129,7 @@ TEST(RunCommand, PinKeepsMapsAndTheNextRunReusesThem) {
     for (int round = 1; round <= 2; ++round) {
         test::Process tool({test::tool_path(), "run", object("counter"), "--pin", dir, "--json", "--interval", "5"});
         ASSERT_TRUE(tool.wait_for_stderr(kReady));
-        ASSERT_TRUE(test::exec_as(54342, 3));
+        ASSERT_TRUE(test::exec_as(uid, 3));
         tool.signal(SIGINT);
         auto result = tool.finish();
         ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -123,7 +137,7 @@ TEST(RunCommand, PinKeepsMapsAndTheNextRunReusesThem) {
         int count = -1;
         auto doc = last_json(result.out);
         for (const auto& e : map_named(doc, "exec_count").at("entries"))
-            if (e.at("formatted").at("key").get<int>() == 54342) count = e.at("formatted").at("value").get<int>();
+            if (e.at("formatted").at("key").get<unsigned>() == uid) count = e.at("formatted").at("value").get<int>();
         EXPECT_EQ(count, 3 * round) << "round " << round << " did not reuse the pinned map";
     }
 }
