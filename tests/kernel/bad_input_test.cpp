@@ -23,6 +23,7 @@
 #include "ebpf/map.hpp"
 #include "kernel.hpp"
 #include "process.hpp"
+#include "unique.hpp"
 
 namespace {
 
@@ -89,9 +90,8 @@ class BadInput : public ::testing::Test {
 public:
     static void SetUpTestSuite() {
         if (::geteuid() != 0) return;
-        const std::string id = std::to_string(::getpid());
-        dir_ = "/sys/fs/bpf/ebpf-bad-input-" + id;
-        tmp_ = "/tmp/ebpf-bad-input-" + id;
+        dir_ = "/sys/fs/bpf/" + test::unique_name("ebpf-bad-input-");
+        tmp_ = "/tmp/" + test::unique_name("ebpf-bad-input-");
         fs::remove_all(tmp_);
         fs::create_directories(tmp_);
 
