@@ -20,8 +20,15 @@ cmake --preset asan >/dev/null
 cmake --build --preset asan
 echo "sanitize: build took $((SECONDS - start))s"
 t=$SECONDS
-ctest --preset asan -E '(^|/)(ExecsCommand|StatsCommand|EventsCommand[A-Za-z]*)\.|^install\.'
+# A failing test does not skip the fuzzing: both verdicts are reported, then combined.
+tests=0
+ctest --preset asan -E '(^|/)(ExecsCommand|StatsCommand|EventsCommand[A-Za-z]*)\.|^install\.' || tests=$?
 echo "sanitize: tests took $((SECONDS - t))s"
 t=$SECONDS
-scripts/fuzz.sh "$seconds"
+fuzz=0
+scripts/fuzz.sh "$seconds" || fuzz=$?
 echo "sanitize: fuzzing took $((SECONDS - t))s; all in $((SECONDS - start))s"
+if [ "$tests" -ne 0 ] || [ "$fuzz" -ne 0 ]; then
+  echo "sanitize: FAILED (tests: exit $tests, fuzzers: exit $fuzz)" >&2
+  exit 1
+fi

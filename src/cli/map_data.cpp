@@ -51,13 +51,13 @@ std::vector<std::byte> parse_data_words(const std::vector<std::string>& tokens, 
     } else {
         for (const auto& t : tokens) bytes.push_back(static_cast<std::byte>(parse_number(t, what, 255)));
         if (tokens.size() == 1 && size > 1)
-            throw UsageError(fmt::format(
-                "map: {}: 1 byte given, but the map's {}s are {} bytes{}", what, what, size,
-                btf ? "" : " (the map has no BTF, so typed input is not possible: give every byte)"));
+            throw UsageError(
+                fmt::format("map: {}: 1 byte given, but the map's {}s are {} bytes{}", what, what, size,
+                            btf ? "" : " (the map has no BTF, so typed input is not possible: give every byte)"));
     }
     if (bytes.size() != size)
-        throw UsageError(fmt::format("map: {}: {} bytes given, but the map's {}s are {} bytes", what, bytes.size(),
-                                     what, size));
+        throw UsageError(
+            fmt::format("map: {}: {} bytes given, but the map's {}s are {} bytes", what, bytes.size(), what, size));
     return bytes;
 }
 

@@ -85,13 +85,13 @@ struct FixedBtf {
         field("f64", f64, 320);
         field("comm", static_cast<int>(comm), 384);
         field("samples", samples, 512);
-        field("low", u32, 560, 4);   // bitfields
+        field("low", u32, 560, 4);  // bitfields
         field("mid", s32, 564, 12);
         field("high", u16, 576, 16);
         field("raw", raw, 608);
         field("ptr", ptr, 640);
         field("inner", inner, 704);
-        field("", anon, 768);        // anonymous: flattened into the parent
+        field("", anon, 768);  // anonymous: flattened into the parent
         field("matrix", matrix, 832);
         field("u128", u128, 1024);
         field("s128", s128, 1152);
