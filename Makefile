@@ -5,7 +5,7 @@ BUILD_DIR := build
 
 PREFIX ?= /usr/local
 
-.PHONY: deps configure build run test bench install clean format
+.PHONY: deps configure build run test bench install clean format asan fuzz
 
 deps:
 	scripts/install-deps.sh
@@ -31,8 +31,19 @@ install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 	ldconfig
 
+# The sanitizer build (clang, ASan + UBSan: build-asan/), its tests, and 30 s per fuzzer.
+asan: deps
+	scripts/sanitize.sh
+
+# A longer fuzzing run: FUZZ_SECONDS per target (default 600), on the asan build.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan --target btf_blob_fuzz btf_json_fuzz map_words_fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp' '*.h' '*.c')

@@ -10,6 +10,8 @@ packages=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   # libraries the tool links
   libseccomp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev
+  # the sanitizer build and the fuzzers: libFuzzer and clang's sanitizer runtimes
+  libclang-rt-14-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # what tests and benchmarks drive or compare against (util-linux: setpriv runs the tool

@@ -169,26 +169,5 @@ void prepare_kernel(const GlobalOptions& global, const ebpf::system::Needs& need
     ebpf::system::prepare(needs);
 }
 
-std::size_t json_depth(std::string_view text) {
-    std::size_t depth = 0, deepest = 0;
-    bool in_string = false, escaped = false;
-    for (char c : text) {
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            deepest = std::max(deepest, ++depth);
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return deepest;
-}
 
 }  // namespace ebpf_tool

@@ -19,6 +19,7 @@
 #include "ebpf/pin.hpp"
 #include "ebpf/storage.hpp"
 #include "ebpf/system.hpp"
+#include "map_data.hpp"
 #include "map_format.hpp"
 
 namespace ebpf_tool {
@@ -58,21 +59,6 @@ private:
     std::size_t i_ = 0;
 };
 
-std::uint64_t parse_number(const std::string& text, const char* what, std::uint64_t max = UINT64_MAX) {
-    std::uint64_t v = 0;
-    int base = 10;
-    std::string_view s = text;
-    if (s.starts_with("0x") || s.starts_with("0X")) {
-        base = 16;
-        s.remove_prefix(2);
-    }
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v > max)
-        throw UsageError(fmt::format("map: {} must be a number{}, not '{}'", what,
-                                     max == UINT64_MAX ? "" : fmt::format(" up to {}", max), text));
-    return v;
-}
-
 // The kernel opens maps by id, and walks ids, only for CAP_SYS_ADMIN: checked once the
 // selector is parsed (so its usage errors come first), before the kernel is asked.
 void require_id_walks() { ebpf::system::require({.bpf = true, .sys_admin = true}); }
@@ -103,49 +89,13 @@ bool is_keyword(const std::string& word) {
     return std::any_of(std::begin(keywords), std::end(keywords), [&](const char* k) { return word == k; });
 }
 
-// DATA for a key or value of `size` bytes:
-//   [hex] BYTE…       bpftool's syntax: exactly `size` bytes (decimal, 0x.., or after
-//                     `hex` two hex digits each, also run together: hex 0100000a)
-//   TYPED             one word, when the map has BTF for it: a number, an enum name, a
-//                     string, or JSON ({"port": 443}, [1, 2])
+// DATA for a key or value: the words up to the next keyword (map_data.hpp reads them).
 std::vector<std::byte> parse_data(Words& w, const char* what, std::size_t size, const EntryFormatter& format,
                                   std::uint32_t btf_type_id) {
     std::vector<std::string> tokens;
     bool hex = w.accept("hex");
     while (!w.done() && !is_keyword(w.peek())) tokens.push_back(w.next(what));
-    if (tokens.empty()) throw UsageError(fmt::format("map: {}: no data given", what));
-    std::vector<std::byte> bytes;
-    if (hex) {
-        for (const auto& t : tokens) {
-            if (t.size() % 2) throw UsageError(fmt::format("map: {}: '{}' is not whole hex bytes", what, t));
-            for (std::size_t i = 0; i < t.size(); i += 2)
-                bytes.push_back(static_cast<std::byte>(parse_number("0x" + t.substr(i, 2), what, 255)));
-        }
-    } else if (tokens.size() == 1 && size != 1 && format.btf() && btf_type_id) {
-        if (json_depth(tokens[0]) > kMaxJsonDepth)
-            throw UsageError(fmt::format("map: {}: JSON nested deeper than {} levels", what, kMaxJsonDepth));
-        nlohmann::json value;
-        try {
-            value = nlohmann::json::parse(tokens[0]);
-        } catch (const nlohmann::json::exception&) {
-            value = tokens[0];  // an enum name or a string for a char array
-        }
-        try {
-            bytes = ebpf::btf_parse(*format.btf(), btf_type_id, value);
-        } catch (const ebpf::Error& e) {
-            throw UsageError(fmt::format("map: {}: {}", what, e.what()));
-        }
-    } else {
-        for (const auto& t : tokens) bytes.push_back(static_cast<std::byte>(parse_number(t, what, 255)));
-        if (tokens.size() == 1 && size > 1)
-            throw UsageError(fmt::format(
-                "map: {}: 1 byte given, but the map's {}s are {} bytes{}", what, what, size,
-                format.btf() ? "" : " (the map has no BTF, so typed input is not possible: give every byte)"));
-    }
-    if (bytes.size() != size)
-        throw UsageError(fmt::format("map: {}: {} bytes given, but the map's {}s are {} bytes", what, bytes.size(),
-                                     what, size));
-    return bytes;
+    return parse_data_words(tokens, hex, what, size, format.btf(), btf_type_id);
 }
 
 void write_out(const std::string& text) {

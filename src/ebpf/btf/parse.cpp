@@ -380,7 +380,7 @@ private:
         std::vector<unsigned char> scratch;
         for (const auto& [key, member] : j.items()) {
             const auto f = std::find_if(fields.begin(), fields.end(),
-                                        [&](const Field& x) { return key == x.name; });
+                                        [&k = key](const Field& x) { return k == x.name; });
             if (f == fields.end())
                 throw Error(context(path) + type + " has no field '" + key + "'");
             const std::size_t saved = path.size();
