@@ -442,6 +442,11 @@ void Map::unpin(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st)) throw Error::sys(errno, "unpin '" + path + "'");
     if (!system::is_on_bpffs(path)) throw Error::make(errc::bad_value, "unpin '" + path + "': not on a bpf filesystem");
+    // Map::unpin removes map pins only: a program or link pinned there stays, named.
+    Fd pinned(bpf_obj_get(path.c_str()));
+    if (!pinned) throw Error::sys(errno, "unpin '" + path + "'");
+    if (auto kind = object_kind(pinned.get()); kind != ObjectKind::map)
+        throw Error::make(errc::wrong_type, "'" + path + "' is " + std::string(object_kind_text(kind)) + ", not a map");
     if (::unlink(path.c_str())) throw Error::sys(errno, "unpin '" + path + "'");
 }
 

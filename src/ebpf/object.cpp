@@ -127,8 +127,15 @@ namespace {
     throw Error::sys(err, "open '" + path + "'");
 }
 
+// An ELF file for the BPF machine (EM_BPF, 247: e_machine at offset 18, little-endian).
+bool is_bpf_elf(std::span<const std::byte> head) {
+    static constexpr unsigned char elf_magic[] = {0x7f, 'E', 'L', 'F'};
+    return head.size() >= 20 && std::memcmp(head.data(), elf_magic, sizeof(elf_magic)) == 0 &&
+           std::to_integer<unsigned>(head[18]) == 247 && std::to_integer<unsigned>(head[19]) == 0;
+}
+
 std::vector<std::byte> file_head(const std::string& path) {
-    std::vector<std::byte> head(4);
+    std::vector<std::byte> head(20);
     std::ifstream file(path, std::ios::binary);
     file.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
     head.resize(static_cast<std::size_t>(std::max<std::streamsize>(file.gcount(), 0)));
@@ -157,13 +164,14 @@ Object Object::open_file(const std::string& path) {
         const int err = libbpf_errno(-errno);
         // libbpf cannot read BTF-defined maps without BTF and says only "No such file or
         // directory": name what is missing and how to get it.
-        auto sections = elf_section_names(path);
+        const auto head = file_head(path);
+        auto sections = is_bpf_elf(head) ? elf_section_names(path) : std::vector<std::string>{};
         if (!sections.empty() && std::find(sections.begin(), sections.end(), ".BTF") == sections.end())
             throw Error::make(errc::not_supported,
                               "object '" + path + "' has no BTF (no .BTF section): compile it with -g "
                               "(clang -g -O2 -target bpf -c …)",
                               err);
-        open_failed(err, path, file_head(path));
+        open_failed(err, path, head);
     }
     return Object(obj);
 }

@@ -290,14 +290,14 @@ std::vector<Row> run_rows() {
     return {
         {{"run"}, 2},
         {{"run", "/nonexistent/x.o"}, 1},
-        {{"run", file("dir.o")}, 1},
+        {{"run", file("dir.o")}, 2},
         {{"run", file("empty.o")}, 1},
         {{"run", file("text.o")}, 1},
         {{"run", file("header-only.o")}, 1},
         {{"run", file("half.o")}, 1},
-        {{"run", "/dev/null"}, 1},
+        {{"run", "/dev/null"}, 2},
         {{"run", "/bin/true"}, 1},  // an ELF file, but not a BPF object
-        {{"run", file("fifo.o")}, 1, {}, kSecurity, std::chrono::seconds(5)},
+        {{"run", file("fifo.o")}, 2, {}, kSecurity, std::chrono::seconds(5)},
         {{"run", counter, "-i", "0"}, 2},
         {{"run", counter, "-i", "-1"}, 2},
         {{"run", counter, "-i", "abc"}, 2},

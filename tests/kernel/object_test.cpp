@@ -68,7 +68,7 @@ TEST(Object, ProgramsAreHandlesWithNameSectionAndType) {
         (void)object.program("nope");
         FAIL() << "no error for a missing program";
     } catch (const ebpf::Error& e) {
-        EXPECT_EQ(e.code().value(), ENOENT);
+        EXPECT_EQ(e.code(), ebpf::errc::not_found);
         EXPECT_NE(std::string(e.what()).find("no program named 'nope'"), std::string::npos) << e.what();
     }
 }
@@ -134,7 +134,7 @@ TEST(Link, APinnedLinkOutlivesItsHandleUntilDetached) {
             link.pin(pin.path + "-again");
             FAIL() << "a second pin of one handle was accepted";
         } catch (const ebpf::Error& e) {
-            EXPECT_EQ(e.code().value(), EEXIST);
+            EXPECT_EQ(e.errno_value(), EEXIST);
         }
     }  // the handle goes; the pin keeps the program attached
     call_getppid(7);
@@ -158,7 +158,7 @@ TEST(Link, OpenPinnedRefusesAPinThatIsNotALink) {
         [[maybe_unused]] auto link = ebpf::Link::open_pinned(pin.path);
         FAIL() << "a map pin opened as a link";
     } catch (const ebpf::Error& e) {
-        EXPECT_EQ(e.code().value(), EINVAL);
+        EXPECT_EQ(e.errno_value(), EINVAL);
         EXPECT_NE(std::string(e.what()).find("not a BPF link (anon_inode:bpf-map)"), std::string::npos) << e.what();
     }
     EXPECT_THROW((void)ebpf::Link::open_pinned(pin.path + "-missing"), ebpf::Error);

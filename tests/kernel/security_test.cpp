@@ -270,7 +270,7 @@ TEST(MalformedInput, LibraryRefusesANonRegularObjectFile) {
         (void)ebpf::Object::open_file("/dev/null");
         ADD_FAILURE() << "opened /dev/null as an object";
     } catch (const ebpf::Error& e) {
-        EXPECT_EQ(std::string(e.what()), "object '/dev/null' is not a regular file");
+        EXPECT_EQ(std::string(e.what()), "open '/dev/null': not a regular file");
     }
 }
 
