@@ -11,7 +11,6 @@
 // output. KILL runs no cleanup at all: what it proves is that every attachment is owned
 // by an fd (a BPF link), so that the kernel detaches it when the process dies.
 //
-// Rows to add when the commands exist: proto and conns (on the test's veth).
 #include <signal.h>
 #include <unistd.h>
 
@@ -98,6 +97,24 @@ const std::vector<Row>& rows() {
                  "--interval",      "0.2"};
          },
          Activity::packets, Final::stdout_text, OnInterface::tc},
+        {"proto_xdp",
+         [](const Env& env) {
+             return std::vector<std::string>{test::tool_path(), "proto", "--iface", env.net->host_interface(),
+                                             "--interval", "0.2"};
+         },
+         Activity::packets, Final::stdout_text, OnInterface::xdp},
+        {"proto_tc",
+         [](const Env& env) {
+             return std::vector<std::string>{test::tool_path(), "proto",      "--iface", env.net->host_interface(),
+                                             "--hook",          "tc",         "--interval", "0.2"};
+         },
+         Activity::packets, Final::stdout_text, OnInterface::tc},
+        {"conns_xdp",
+         [](const Env& env) {
+             return std::vector<std::string>{test::tool_path(), "conns", "--iface", env.net->host_interface(),
+                                             "--interval", "0.2"};
+         },
+         Activity::packets, Final::stdout_text, OnInterface::xdp},
     };
     return all;
 }
@@ -208,7 +225,7 @@ std::string matrix_name(const ::testing::TestParamInfo<SignalMatrix::ParamType>&
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCommand, SignalMatrix,
-                         ::testing::Combine(::testing::Range<std::size_t>(0, 7),
+                         ::testing::Combine(::testing::Range<std::size_t>(0, 10),
                                             ::testing::Range<std::size_t>(0, std::size(kSignals)),
                                             ::testing::Values(When::startup, When::midrun)),
                          matrix_name);
@@ -245,6 +262,6 @@ std::string row_name(const ::testing::TestParamInfo<std::size_t>& param) {
     return rows()[param.param].name;
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryCommand, ClosedStdout, ::testing::Range<std::size_t>(0, 7), row_name);
+INSTANTIATE_TEST_SUITE_P(EveryCommand, ClosedStdout, ::testing::Range<std::size_t>(0, 10), row_name);
 
 }  // namespace
