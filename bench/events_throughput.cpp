@@ -49,6 +49,8 @@ EBPF_SKELETON(events_bench_bpf);
 
 namespace {
 
+using bench::median;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Skel = ebpf::Skeleton<events_bench_bpf>;
@@ -76,11 +78,6 @@ constexpr double kOnsetStart = 50e3, kOnsetStep = 1.5;  // total events per seco
 
 std::size_t page_size() {
     return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 double seconds(Clock::duration d) {

@@ -24,6 +24,8 @@
 
 namespace {
 
+using bench::median;
+
 constexpr std::uint32_t kEntries = 1'000'000;
 
 struct FlowKey {
@@ -118,11 +120,6 @@ double raw_seconds(int fd) {
     }
     if (total != kEntries) throw std::runtime_error("raw walk saw " + std::to_string(total) + " entries");
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
 }
 
 }  // namespace

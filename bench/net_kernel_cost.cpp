@@ -34,6 +34,8 @@ EBPF_SKELETON(xdp_pass_bpf);
 
 namespace {
 
+using bench::median;
+
 constexpr int kFlows = 64;                 // UDP flows (source ports) per interface
 constexpr int kPacketsPerRound = 100'000;  // per interface
 constexpr int kPayload = 64;
@@ -136,11 +138,6 @@ std::uint32_t xdp_program_on(const std::string& iface) {
         usleep(20'000);
     }
     throw std::runtime_error("no XDP program on " + iface);
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
 }
 
 }  // namespace
