@@ -71,7 +71,7 @@ TEST_P(ProtoCounts, ExactlyTheUdpDatagramsAndEchoesSent) {
     const int n = 23, m = 7, payload = 100;
     auto result = run_with_traffic(
         {test::tool_path(), "proto", "--iface", lab.host_interface(), "--hook", hook, "--interval", "0.2", "--json"},
-        kProtoReady, [&] {
+        kProtoReady, [&, family = family] {
             ASSERT_TRUE(lab.udp_flow(family, n, payload));
             ASSERT_TRUE(lab.ping(family, m));
         });
