@@ -23,7 +23,8 @@ namespace {
 constexpr std::size_t kPerfPages = 16;
 
 bool is_event_map(const ::bpf_map* map) {
-    auto type = bpf_map__type(map);
+    // As a number: newer kernels' types (arena, …) are outside this libbpf's enum.
+    const auto type = static_cast<unsigned>(bpf_map__type(map));
     return type == BPF_MAP_TYPE_RINGBUF || type == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
 }
 
