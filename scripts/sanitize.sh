@@ -28,7 +28,13 @@ t=$SECONDS
 fuzz=0
 scripts/fuzz.sh "$seconds" || fuzz=$?
 echo "sanitize: fuzzing took $((SECONDS - t))s; all in $((SECONDS - start))s"
-if [ "$tests" -ne 0 ] || [ "$fuzz" -ne 0 ]; then
-  echo "sanitize: FAILED (tests: exit $tests, fuzzers: exit $fuzz)" >&2
+# New findings of the timed, random fuzzing are reported loudly but do not fail CI: what
+# a random run finds differs run to run, and CI must be deterministic. The deterministic
+# replay of every seed and saved reproducer (fuzz.*.replay, in the tests above) does fail it.
+if [ "$fuzz" -ne 0 ]; then
+  echo "sanitize: WARNING: the fuzzers found new inputs that crash or hang (build-asan/fuzz/artifacts/)" >&2
+fi
+if [ "$tests" -ne 0 ]; then
+  echo "sanitize: FAILED (tests: exit $tests)" >&2
   exit 1
 fi
