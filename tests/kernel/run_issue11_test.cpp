@@ -13,6 +13,7 @@
 
 #include "ebpf/object.hpp"
 #include "kernel.hpp"
+#include "owned.hpp"
 #include "process.hpp"
 #include "unique.hpp"
 
@@ -28,20 +29,35 @@ bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
 
+// Runs the tool to its end and says, in `held`, every BPF object it held an fd of: what a
+// test checks is gone afterwards (never a diff of the kernel's global sets, which other
+// test runs change meanwhile).
+test::Result run_holding(const std::vector<std::string>& argv, test::BpfIds& held) {
+    test::Process tool(argv);
+    test::BpfObjectWatch watch(tool.pid());
+    auto result = tool.finish();
+    watch.stop();
+    held = watch.seen();
+    return result;
+}
+
 // The CLI's error for an object the verifier rejects: one block of at most 20 lines.
-test::Result rejected(const char* name, std::vector<std::string> extra = {}) {
+test::Result rejected(const char* name, std::vector<std::string> extra = {}, test::BpfIds* held = nullptr) {
     std::vector<std::string> argv{test::tool_path()};
     bool verbose = !extra.empty() && extra.front() == "-v";
     if (verbose) argv.push_back("-v"), extra.erase(extra.begin());
     argv.insert(argv.end(), {"run", object(name), "--duration", "1"});
     argv.insert(argv.end(), extra.begin(), extra.end());
-    return test::run(argv);
+    test::BpfIds ids;
+    auto result = run_holding(argv, ids);
+    if (held) *held = ids;
+    return result;
 }
 
 TEST(RunVerifier, UncheckedLookupShowsVerdictAndSourceLine) {
     REQUIRE_KERNEL();
-    auto before = test::loaded_program_ids();
-    auto result = rejected("run_unchecked");
+    test::BpfIds held;
+    auto result = rejected("run_unchecked", {}, &held);
     EXPECT_EQ(result.exit_code, 1);
     auto lines = test::lines(result.err);
     ASSERT_FALSE(lines.empty());
@@ -56,7 +72,8 @@ TEST(RunVerifier, UncheckedLookupShowsVerdictAndSourceLine) {
     EXPECT_EQ(lines[lines.size() - 2], "  R0 invalid mem access 'map_value_or_null'");
     EXPECT_EQ(lines.back(), "(the verifier's whole log: ebpf-tool -v run …, or --verifier-log FILE)");
     EXPECT_FALSE(contains(result.err, "processed ")) << "the whole log is only for -v";
-    EXPECT_TRUE(test::programs_left_beyond(before).empty()) << "a program stayed loaded";
+    const auto left = test::still_in_kernel(held);
+    EXPECT_TRUE(left.empty()) << "left in the kernel: " << test::describe(left);
 }
 
 TEST(RunVerifier, OutOfBoundsAccessShowsTheRange) {
@@ -170,13 +187,15 @@ const nlohmann::json& last_json(const std::string& out) {
 TEST(RunRefusals, ProgramsTheKernelCannotRunAreSkippedAndTheOthersRun) {
     REQUIRE_KERNEL();
     const unsigned uid = test::test_uid(40);
-    auto before = test::loaded_program_ids();
     test::Process tool({test::tool_path(), "run", object("run_unsupported"), "--set", "targ_uid=" + std::to_string(uid),
                         "--json", "--interval", "5"});
+    test::BpfObjectWatch watch(tool.pid());
     ASSERT_TRUE(tool.wait_for_stderr(kReady)) << "no start";
+    watch.sample();  // ready: it holds its objects now
     ASSERT_TRUE(test::exec_as(uid, 4));
     tool.signal(SIGINT);
     auto result = tool.finish();
+    watch.stop();
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_TRUE(contains(result.err, "attached tp_exec to tracepoint/syscalls/sys_enter_execve\n")) << result.err;
     const bool kprobes = kprobes_available();
@@ -197,19 +216,25 @@ TEST(RunRefusals, ProgramsTheKernelCannotRunAreSkippedAndTheOthersRun) {
     EXPECT_EQ(vars.at("tracepoint_hits"), 4) << vars.dump();
     EXPECT_EQ(vars.at("kprobe_hits"), kprobes ? 4 : 0) << vars.dump();
     EXPECT_EQ(vars.at("fentry_hits"), fentry ? 4 : 0) << vars.dump();
-    EXPECT_TRUE(test::programs_left_beyond(before).empty()) << "a program stayed loaded";
+    const auto held = watch.seen();
+    EXPECT_FALSE(held.programs.empty()) << "never saw the tool's programs";
+    const auto left = test::still_in_kernel(held);
+    EXPECT_TRUE(left.empty()) << "left in the kernel: " << test::describe(left);
 }
 
 TEST(RunRefusals, StrictRefusesInOneLine) {
     REQUIRE_KERNEL();
     if (kprobes_available()) GTEST_SKIP() << "this kernel has kprobes: nothing to refuse";
-    auto before = test::loaded_program_ids();
-    auto result = test::run({test::tool_path(), "run", object("run_unsupported"), "--strict", "--duration", "1"});
+    test::BpfIds held;
+    auto result =
+        run_holding({test::tool_path(), "run", object("run_unsupported"), "--strict", "--duration", "1"}, held);
     EXPECT_EQ(result.exit_code, 1);
     ASSERT_EQ(test::lines(result.err).size(), 1u) << result.err;
     EXPECT_TRUE(contains(result.err, "(--strict: nothing was loaded)\n")) << result.err;
     EXPECT_TRUE(contains(result.err, "this kernel ")) << result.err;
-    EXPECT_TRUE(test::programs_left_beyond(before).empty()) << "a program stayed loaded";
+    EXPECT_TRUE(held.programs.empty()) << "--strict loaded " << test::describe(held);
+    const auto left = test::still_in_kernel(held);
+    EXPECT_TRUE(left.empty()) << "left in the kernel: " << test::describe(left);
 }
 
 std::vector<nlohmann::json> events_of(const std::string& out, const std::string& map) {
@@ -342,11 +367,14 @@ TEST(RunEvents, OverflowedBuffersAccountForEveryRecord) {
 
 TEST(RunGlobals, BadSetAndEventTypeAreOneLineUsageErrors) {
     REQUIRE_KERNEL();
-    auto before = test::loaded_program_ids();
-    auto run = [](std::vector<std::string> args) {
+    test::BpfIds held;
+    auto run = [&held](std::vector<std::string> args) {
         std::vector<std::string> argv{test::tool_path(), "run", object("run_events"), "--duration", "1"};
         argv.insert(argv.end(), args.begin(), args.end());
-        return test::run(argv);
+        test::BpfIds ids;
+        auto result = run_holding(argv, ids);
+        held.merge(ids);
+        return result;
     };
     struct Case {
         std::vector<std::string> args;
@@ -370,7 +398,8 @@ TEST(RunGlobals, BadSetAndEventTypeAreOneLineUsageErrors) {
         EXPECT_EQ(result.err.rfind(c.err, 0), 0u) << result.err;
     }
     EXPECT_TRUE(contains(run({"--set", "targ_uid=4294967296"}).err, "does not fit"));
-    EXPECT_TRUE(test::programs_left_beyond(before).empty()) << "a program stayed loaded";
+    const auto left = test::still_in_kernel(held);
+    EXPECT_TRUE(left.empty()) << "left in the kernel: " << test::describe(left);
 }
 
 }  // namespace
