@@ -1,0 +1,28 @@
+// `ebpf-tool serve --map pinned PATH` / `--map-dir DIR`: any pinned map exported with no
+// configuration file. Labels come from the BTF key's fields, one metric per numeric value
+// field, per-CPU values summed, log2-bucket arrays as histograms; series are bounded.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "metrics.hpp"
+
+namespace ebpf_tool::map_export {
+
+struct Options {
+    std::vector<std::string> pinned;      // --map pinned PATH (repeatable)
+    std::vector<std::string> dirs;        // --map-dir DIR (repeatable)
+    std::vector<std::string> value_fields;  // --value-field NAME (repeatable; empty = every numeric field)
+    bool histogram = false;               // --histogram: log2-bucket array values become histograms
+    std::size_t max_series = 100000;      // --max-series: per scrape, over all exported maps
+};
+
+// Opens every map named by `options` (one-line ebpf::Error on a path that is not a readable
+// pinned map, or a map whose key or value has no BTF that can be exported) and returns one
+// collector per map plus any bookkeeping collector (series cut by --max-series).
+std::vector<std::unique_ptr<metrics::Collector>> make_collectors(const Options& options);
+
+}  // namespace ebpf_tool::map_export
