@@ -677,3 +677,95 @@ TEST_F(BtfTest, LongDoublesOutsideDoubleComeBackExactly) {
     }
     EXPECT_EQ(format(ld, bits_of(precise)), "\"0x3fff8000000000000001\"");
 }
+
+// ---- fuzz findings (issue 10): bounded work, and only what comes back ------------------
+
+TEST_F(BtfTest, CharArrayTextAfterANulIsRefused) {
+    // The formatter shows a char array up to its first NUL, so btf_parse must not take
+    // text after one: it would not come back (tests/fuzz/crashes/btf_json_fuzz-char-array-…).
+    const auto comm = array(ch, 4);
+    const auto holder = add(btf__add_struct(b, "task", 4));
+    field("comm", comm, 0);
+    try {
+        (void)parse(holder, "{\"comm\": \"\u00ff\\u0000:\"}");
+        FAIL() << "text after a NUL was taken";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::bad_value);
+        EXPECT_STREQ(e.what(),
+                     "field 'comm': \"\\u00ff\\u0000:\" has text after a NUL: char[4] holds a C string, which ends "
+                     "at its first NUL");
+    }
+    // NULs at the end are the terminator and its padding.
+    const std::array<char, 4> ab{'a', 'b', 0, 0};
+    EXPECT_EQ(parse(holder, "{\"comm\": \"ab\\u0000\\u0000\"}"), vec_of(std::as_bytes(std::span(ab))));
+    EXPECT_EQ(format(holder, std::as_bytes(std::span(ab))), R"({"comm": "ab"})");
+    expect_round_trip(holder, std::as_bytes(std::span(ab)));
+}
+
+TEST_F(BtfTest, ZeroSizeElementsRepeatOnlyWithinABound) {
+    // An array of empty structs has no bytes, so its length does not bound its text:
+    // 3,388,997,634 of them in a 192-byte struct took the fuzzer's memory before the fix
+    // (tests/fuzz/crashes/btf_blob_fuzz-billions-of-…). A few are fine.
+    const auto empty = add(btf__add_struct(b, "empty", 0));
+    const auto few = array(empty, 3);
+    EXPECT_EQ(format(few, {}), "[{}, {}, {}]");
+    EXPECT_EQ(format(few, {}, Style::text), "{{}, {}, {}}");
+    EXPECT_TRUE(parse(few, "[{}, {}, {}]").empty());
+
+    const auto flexible = array(u16, 0);
+    const auto billions = array(flexible, 3388997634u);
+    const auto holder = add(btf__add_struct(b, "holder", 8));
+    field("n", u64, 0);
+    field("none", billions, 64);
+    const auto expect_refused = [&](std::uint32_t id, const std::string& text) {
+        try {
+            (void)ebpf::BtfFormatter(btf, id);
+            ADD_FAILURE() << "type " << id << " was compiled";
+        } catch (const ebpf::Error& e) {
+            EXPECT_EQ(e.code(), ebpf::errc::not_supported) << e.what();
+            EXPECT_EQ(e.what(), text);
+        }
+    };
+    expect_refused(holder,
+                   "BTF type struct holder is too large to format: a value's text could exceed 1056768 bytes");
+    // Nested: each count alone is modest, their product is not.
+    const auto inner = array(empty, 60000);
+    const auto outer = array(inner, 60000);
+    expect_refused(outer, "BTF type struct empty[60000][60000] is too large to format: a value's text could "
+                          "exceed 1048576 bytes");
+}
+
+TEST_F(BtfTest, SharedMembersDoublingPerLevelAreBounded) {
+    // struct l0 { struct l1 a, b; }; struct l1 { struct l2 a, b; }; … 40 levels of empty
+    // structs: 2^40 members by name, or lifted from anonymous members; both refused at
+    // once instead of being walked.
+    std::uint32_t named = add(btf__add_struct(b, "leaf", 0));
+    std::uint32_t anonymous = named;
+    for (int level = 0; level < 40; ++level) {
+        const std::string name = "n" + std::to_string(level);
+        const auto n = add(btf__add_struct(b, name.c_str(), 0));
+        field("a", named, 0);
+        field("b", named, 0);
+        named = n;
+        const auto a = add(btf__add_struct(b, level == 39 ? "top" : "", 0));
+        field("", anonymous, 0);
+        field("", anonymous, 0);
+        anonymous = a;
+    }
+    try {
+        (void)ebpf::BtfFormatter(btf, named);
+        FAIL() << "2^40 members compiled";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::not_supported) << e.what();
+        EXPECT_EQ(std::string(e.what()).rfind("BTF type struct n39 is too large to format: ", 0), 0u) << e.what();
+    }
+    const char* lifted = "BTF: a struct or union with more than 262144 members, counting those of its anonymous members";
+    try {
+        (void)ebpf::BtfFormatter(btf, anonymous);
+        FAIL() << "2^40 anonymous members compiled";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::not_supported);
+        EXPECT_STREQ(e.what(), lifted);
+    }
+    EXPECT_EQ(parse_error(anonymous, "{}"), lifted);
+}

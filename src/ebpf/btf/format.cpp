@@ -194,8 +194,7 @@ char* put_float(char* p, F v, u128 bits, u128 canonical) {
     char* const start = p;
     p = std::to_chars(p, p + 48, v).ptr;
     // "1" would read back as an integer, and "-0" as integer zero: keep it a float.
-    if (std::string_view(start, static_cast<std::size_t>(p - start)).find_first_of(".e") ==
-        std::string_view::npos)
+    if (std::string_view(start, static_cast<std::size_t>(p - start)).find_first_of(".e") == std::string_view::npos)
         p = put_text(p, ".0");
     return p;
 }
@@ -206,8 +205,8 @@ char* put_enum(char* p, const BtfPlan& plan, const Step& s, std::uint64_t v) {
     const detail::EnumTable& table = plan.enums[s.aux];
     const auto first = plan.enumerators.begin() + table.begin;
     const auto last = plan.enumerators.begin() + table.end;
-    const auto it = std::lower_bound(
-        first, last, v, [](const detail::Enumerator& e, std::uint64_t x) { return e.value < x; });
+    const auto it =
+        std::lower_bound(first, last, v, [](const detail::Enumerator& e, std::uint64_t x) { return e.value < x; });
     if (it != last && it->value == v) return put_literal(p, plan.pool.data(), it->name[k]);
     if (s.flags & detail::kSigned) return put_decimal(p, static_cast<std::int64_t>(v));
     return put_decimal(p, v);
@@ -223,8 +222,7 @@ char* put_integers(char* p, const std::byte* at, std::uint32_t count, std::uint3
 }
 
 template <Style S>
-Cursor run(const BtfPlan& plan, std::size_t begin, std::size_t end, const std::byte* base,
-           Cursor c) {
+Cursor run(const BtfPlan& plan, std::size_t begin, std::size_t end, const std::byte* base, Cursor c) {
     constexpr int k = S == Style::json ? 0 : 1;
     const char* const pool = plan.pool.data();
     const Step* const steps = plan.steps.data();
@@ -297,8 +295,7 @@ Cursor run(const BtfPlan& plan, std::size_t begin, std::size_t end, const std::b
                 }
                 v >>= s.shift;
                 // A 64-bit field that does not start on a byte spills into a ninth byte.
-                if (s.size > 8)
-                    v |= std::uint64_t{std::to_integer<std::uint8_t>(at[8])} << (64 - s.shift);
+                if (s.size > 8) v |= std::uint64_t{std::to_integer<std::uint8_t>(at[8])} << (64 - s.shift);
                 v = low_bits(v, s.width);
                 if (s.flags & detail::kSigned) v = sign_extend(v, s.width);
                 if (s.flags & detail::kEnum)
@@ -343,8 +340,7 @@ Cursor run(const BtfPlan& plan, std::size_t begin, std::size_t end, const std::b
                 const auto* text = reinterpret_cast<const unsigned char*>(at);
                 const void* nul = s.size ? std::memchr(text, 0, s.size) : nullptr;
                 const std::size_t n =
-                    nul ? static_cast<std::size_t>(static_cast<const unsigned char*>(nul) - text)
-                        : s.size;
+                    nul ? static_cast<std::size_t>(static_cast<const unsigned char*>(nul) - text) : s.size;
                 *p++ = '"';
                 if constexpr (S == Style::json)
                     p = json_string_body(p, text, n);
@@ -372,8 +368,7 @@ Cursor run(const BtfPlan& plan, std::size_t begin, std::size_t end, const std::b
             case Op::scalars: {
                 const ArrayInfo& a = plan.arrays[s.aux];
                 c.p = p;
-                c = ensure(
-                    c, std::size_t{a.count} * 23 + detail::kSlack);  // ", " and 21 characters each
+                c = ensure(c, std::size_t{a.count} * 23 + detail::kSlack);  // ", " and 21 characters each
                 p = c.p;
                 switch (a.element) {
                     case Op::u8:
@@ -433,8 +428,8 @@ const std::string& BtfFormatter::type_name() const noexcept {
 void BtfFormatter::append(std::string& out, std::span<const std::byte> value, Style style) const {
     const BtfPlan& p = *plan_;
     if (value.size() != p.size)
-        throw Error("cannot format " + std::to_string(value.size()) + " bytes as " + p.type_name +
-                    ", which is " + std::to_string(p.size) + " bytes");
+        throw Error("cannot format " + std::to_string(value.size()) + " bytes as " + p.type_name + ", which is " +
+                    std::to_string(p.size) + " bytes");
     const int k = style == Style::json ? 0 : 1;
     Scratch& scratch = Scratch::mine();
     Cursor c{scratch.data.get(), scratch.data.get() + scratch.capacity};

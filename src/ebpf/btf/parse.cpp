@@ -27,9 +27,7 @@ struct Region {
     unsigned char* mask;
     std::size_t size;
 
-    Region sub(std::size_t offset, std::size_t n) const {
-        return {data + offset, mask + offset, n};
-    }
+    Region sub(std::size_t offset, std::size_t n) const { return {data + offset, mask + offset, n}; }
 };
 
 std::string shown(const nlohmann::json& j) {
@@ -119,8 +117,7 @@ public:
     explicit Parser(const ::btf* b) : b_(b) {}
 
     // Fills `r` (all zero, nothing decided) with a value of type_id.
-    void value(std::uint32_t type_id, const nlohmann::json& j, Region r, std::string& path,
-               int depth) {
+    void value(std::uint32_t type_id, const nlohmann::json& j, Region r, std::string& path, int depth) {
         if (depth > kMaxDepth) throw Error(context(path) + "types nested too deeply");
         const std::uint32_t id = skip_mods(b_, type_id);
         const btf_type* t = type_at(b_, id);
@@ -133,14 +130,11 @@ public:
             case BTF_KIND_INT:
                 if (btf_int_offset(t) != 0 || btf_int_bits(t) != t->size * 8) {
                     const BitLayout l = bit_layout(b_, id, 0, 0);
-                    put_bits(r, l.bit, l.width,
-                             bit_value(l, j, path));  // `r` is fresh: no conflict
+                    put_bits(r, l.bit, l.width, bit_value(l, j, path));  // `r` is fresh: no conflict
                     return;
                 }
-                if (btf_int_encoding(t) & BTF_INT_BOOL)
-                    return store(r, t->size, boolean(j, t->size * 8, path));
-                return store(r, t->size,
-                             integer(j, t->size * 8, btf_int_encoding(t) & BTF_INT_SIGNED, path));
+                if (btf_int_encoding(t) & BTF_INT_BOOL) return store(r, t->size, boolean(j, t->size * 8, path));
+                return store(r, t->size, integer(j, t->size * 8, btf_int_encoding(t) & BTF_INT_SIGNED, path));
             case BTF_KIND_ENUM:
             case BTF_KIND_ENUM64:
                 return store(r, t->size, enumeration(id, t, j, t->size * 8, path));
@@ -159,8 +153,7 @@ public:
             case BTF_KIND_ARRAY:
                 return array(id, t, j, r, path, depth);
             default:
-                throw Error(context(path) + "cannot give a value of " + name_of(b_, id, 0) +
-                            ": it has no layout");
+                throw Error(context(path) + "cannot give a value of " + name_of(b_, id, 0) + ": it has no layout");
         }
     }
 
@@ -169,8 +162,7 @@ private:
     // value itself (the caller says whether it is the key or the value).
     static std::string context(const std::string& path) {
         if (path.empty()) return {};
-        if (path.front() == '[' && path.find('.') == std::string::npos)
-            return "element " + path + ": ";
+        if (path.front() == '[' && path.find('.') == std::string::npos) return "element " + path + ": ";
         return "field '" + path + "': ";
     }
 
@@ -202,8 +194,7 @@ private:
             const unsigned lo = bit % 8;
             const unsigned n = std::min(8 - lo, width);
             const auto m = static_cast<unsigned char>(((1u << n) - 1) << lo);
-            const auto v =
-                static_cast<unsigned char>((static_cast<unsigned>(raw) & ((1u << n) - 1)) << lo);
+            const auto v = static_cast<unsigned char>((static_cast<unsigned>(raw) & ((1u << n) - 1)) << lo);
             if (r.mask[byte] & m & (r.data[byte] ^ v)) conflict = true;
             r.data[byte] = static_cast<unsigned char>((r.data[byte] & ~m) | v);
             r.mask[byte] |= m;
@@ -268,15 +259,14 @@ private:
             if (negative) raw = (~magnitude + 1) & all;
         }
         if (!fits)
-            throw Error(context(path) + text + " does not fit in " + std::to_string(width) +
-                        "-bit " + (is_signed ? "signed" : "unsigned"));
+            throw Error(context(path) + text + " does not fit in " + std::to_string(width) + "-bit " +
+                        (is_signed ? "signed" : "unsigned"));
         return raw;
     }
 
     u128 boolean(const nlohmann::json& j, unsigned width, const std::string& path) {
         if (j.is_boolean()) return j.get<bool>() ? 1 : 0;
-        if (!j.is_number() && !j.is_string())
-            throw Error(context(path) + "expected true or false, got " + shown(j));
+        if (!j.is_number() && !j.is_string()) throw Error(context(path) + "expected true or false, got " + shown(j));
         return integer(j, width, false, path);
     }
 
@@ -288,12 +278,10 @@ private:
                 if (s != enumerator_name(b_, t, i)) continue;
                 // A bitfield may be narrower than some of its enum's values.
                 const std::uint64_t v = enumerator_value(t, i, t->size * 8);
-                const bool fits =
-                    btf_kflag(t) ? sign_extend(v, width) == v : low_bits(v, width) == v;
+                const bool fits = btf_kflag(t) ? sign_extend(v, width) == v : low_bits(v, width) == v;
                 if (!fits)
                     throw Error(context(path) + s + " (" +
-                                (btf_kflag(t) ? std::to_string(static_cast<std::int64_t>(v))
-                                              : std::to_string(v)) +
+                                (btf_kflag(t) ? std::to_string(static_cast<std::int64_t>(v)) : std::to_string(v)) +
                                 ") does not fit in " + std::to_string(width) + "-bit " +
                                 (btf_kflag(t) ? "signed" : "unsigned"));
                 return low_bits(v, width);
@@ -305,12 +293,10 @@ private:
                 for (std::uint16_t i = 0; i < btf_vlen(t) && i < 8; ++i)
                     names += std::string(i ? ", " : "") + enumerator_name(b_, t, i);
                 if (btf_vlen(t) > 8) names += ", ...";
-                throw Error(context(path) + shown(j) + " is not a value of " + name(id) + " (" +
-                            names + ")");
+                throw Error(context(path) + shown(j) + " is not a value of " + name(id) + " (" + names + ")");
             }
         } else if (!j.is_number()) {
-            throw Error(context(path) + "expected a name or number for " + name(id) + ", got " +
-                        shown(j));
+            throw Error(context(path) + "expected a name or number for " + name(id) + ", got " + shown(j));
         }
         return integer(j, width, btf_kflag(t), path);
     }
@@ -327,23 +313,20 @@ private:
         if (j.is_string()) {
             const auto& s = j.get_ref<const std::string&>();
             const bool negative = s.starts_with('-');
-            if (s == "nan")
-                return put_float(r, size, std::numeric_limits<double>::quiet_NaN(), j, path);
+            if (s == "nan") return put_float(r, size, std::numeric_limits<double>::quiet_NaN(), j, path);
             if (s == "inf" || s == "-inf" || s == "+inf")
                 return put_float(r, size, negative ? -HUGE_VAL : HUGE_VAL, j, path);
             bool neg, hex;
             u128 magnitude;
             if (parse_integer_text(s, neg, hex, magnitude) != IntText::not_integer && hex && !neg)
-                return store(r, size,
-                             integer(j, static_cast<unsigned>(size * 8), false, path));  // the bits
+                return store(r, size, integer(j, static_cast<unsigned>(size * 8), false, path));  // the bits
             throw Error(context(path) + shown(j) + " is not a number");
         }
         if (!j.is_number()) throw Error(context(path) + "expected a number, got " + shown(j));
         put_float(r, size, j.get<double>(), j, path);
     }
 
-    void put_float(Region r, std::size_t size, double v, const nlohmann::json& j,
-                   const std::string& path) {
+    void put_float(Region r, std::size_t size, double v, const nlohmann::json& j, const std::string& path) {
         if (size > r.size) throw Error("BTF: a float does not fit its parent");
         if (size == 4) {
             if (std::isfinite(v) && std::fabs(v) > FLT_MAX)
@@ -364,11 +347,10 @@ private:
         }
     }
 
-    void composite(std::uint32_t id, const btf_type* t, const nlohmann::json& j, Region r,
-                   std::string& path, int depth) {
+    void composite(std::uint32_t id, const btf_type* t, const nlohmann::json& j, Region r, std::string& path,
+                   int depth) {
         const std::string type = name(id);
-        if (!j.is_object())
-            throw Error(context(path) + "expected an object for " + type + ", got " + shown(j));
+        if (!j.is_object()) throw Error(context(path) + "expected an object for " + type + ", got " + shown(j));
         const std::vector<Field> fields = collect_fields(b_, t, 0, depth);
         if (btf_is_union(t) && j.empty() && !fields.empty())
             throw Error(context(path) + type + " needs one member, got none");
@@ -379,10 +361,9 @@ private:
         std::vector<Given> given;
         std::vector<unsigned char> scratch;
         for (const auto& [key, member] : j.items()) {
-            const auto f = std::find_if(fields.begin(), fields.end(),
-                                        [&k = key](const Field& x) { return k == x.name; });
-            if (f == fields.end())
-                throw Error(context(path) + type + " has no field '" + key + "'");
+            const auto f =
+                std::find_if(fields.begin(), fields.end(), [&k = key](const Field& x) { return k == x.name; });
+            if (f == fields.end()) throw Error(context(path) + type + " has no field '" + key + "'");
             const std::size_t saved = path.size();
             if (!path.empty()) path += '.';
             path += key;
@@ -406,20 +387,16 @@ private:
             }
             path.resize(saved);
             if (conflict) {
-                const auto other = std::find_if(given.begin(), given.end(), [&](const Given& x) {
-                    return x.begin < g.end && g.begin < x.end;
-                });
-                throw Error(context(path) + "'" +
-                            std::string(other != given.end() ? other->name : "?") + "' and '" +
-                            key + "' of " + type +
-                            " share bytes but give them different values; give one of them");
+                const auto other = std::find_if(given.begin(), given.end(),
+                                                [&](const Given& x) { return x.begin < g.end && g.begin < x.end; });
+                throw Error(context(path) + "'" + std::string(other != given.end() ? other->name : "?") + "' and '" +
+                            key + "' of " + type + " share bytes but give them different values; give one of them");
             }
             given.push_back(g);
         }
     }
 
-    void array(std::uint32_t id, const btf_type* t, const nlohmann::json& j, Region r,
-               std::string& path, int depth) {
+    void array(std::uint32_t id, const btf_type* t, const nlohmann::json& j, Region r, std::string& path, int depth) {
         const struct btf_array* a = btf_array(t);
         const std::size_t stride = size_of(b_, a->type);
         const std::size_t count = a->nelems;
@@ -436,10 +413,16 @@ private:
                 throw Error(context(path) + "character " + cp + " does not fit in " + name(id) +
                             " (one byte per character, U+0000 to U+00FF)");
             }
+            // A char array holds a C string, which ends at its first NUL: the formatter
+            // shows nothing after it, so text after it could not come back. NULs at the
+            // end are the terminator and its padding, and are fine.
+            if (const auto nul = bytes.find('\0');
+                nul != std::string::npos && bytes.find_first_not_of('\0', nul) != std::string::npos)
+                throw Error::make(errc::bad_value, context(path) + shown(j) + " has text after a NUL: " + name(id) +
+                                                       " holds a C string, which ends at its first NUL");
             if (bytes.size() > count)
                 throw Error(context(path) + shown(j) + " is " + std::to_string(bytes.size()) +
-                            (bytes.size() == 1 ? " byte" : " bytes") + ", more than fit in " +
-                            name(id));
+                            (bytes.size() == 1 ? " byte" : " bytes") + ", more than fit in " + name(id));
             if (count == 0) return;  // char x[]: nothing to fill (and maybe no buffer)
             std::memcpy(r.data, bytes.data(), bytes.size());
             // The terminating NUL is part of the value; bytes after it are not decided.
@@ -447,11 +430,11 @@ private:
             return;
         }
         if (!j.is_array())
-            throw Error(context(path) + "expected an array" + (text ? " or a string" : "") +
-                        " for " + name(id) + ", got " + shown(j));
+            throw Error(context(path) + "expected an array" + (text ? " or a string" : "") + " for " + name(id) +
+                        ", got " + shown(j));
         if (j.size() != count)
-            throw Error(context(path) + "expected " + std::to_string(count) + " elements for " +
-                        name(id) + ", got " + std::to_string(j.size()));
+            throw Error(context(path) + "expected " + std::to_string(count) + " elements for " + name(id) + ", got " +
+                        std::to_string(j.size()));
         const std::size_t saved = path.size();
         for (std::size_t i = 0; i < count; ++i) {
             path += "[" + std::to_string(i) + "]";
@@ -465,14 +448,12 @@ private:
 
 }  // namespace
 
-std::vector<std::byte> btf_parse(const Btf& btf, std::uint32_t type_id,
-                                 const nlohmann::json& value) {
+std::vector<std::byte> btf_parse(const Btf& btf, std::uint32_t type_id, const nlohmann::json& value) {
     const std::size_t size = btf.type_size(type_id);
     std::vector<std::byte> out(size);
     std::vector<unsigned char> mask(size);
     std::string path;
-    Parser(btf.get()).value(type_id, value,
-                            Region{reinterpret_cast<unsigned char*>(out.data()), mask.data(), size},
+    Parser(btf.get()).value(type_id, value, Region{reinterpret_cast<unsigned char*>(out.data()), mask.data(), size},
                             path, 0);
     return out;
 }

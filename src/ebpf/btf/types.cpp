@@ -51,9 +51,7 @@ std::string name_of(const ::btf* b, std::uint32_t id, int depth) {
     const btf_type* t = btf__type_by_id(b, id);
     if (!t) return "<type " + std::to_string(id) + ">";
     const std::string name = name_at(b, t->name_off);
-    const auto tagged = [&](const char* tag) {
-        return std::string(tag) + (name.empty() ? "(anon)" : name);
-    };
+    const auto tagged = [&](const char* tag) { return std::string(tag) + (name.empty() ? "(anon)" : name); };
     switch (btf_kind(t)) {
         case BTF_KIND_STRUCT:
             return tagged("struct ");
@@ -103,10 +101,8 @@ std::string name_of(const ::btf* b, std::uint32_t id, int depth) {
 // compiler marked as a character. `unsigned char` / __u8 arrays are bytes, not text.
 bool is_text_char(const ::btf* b, std::uint32_t elem) {
     const btf_type* t = type_at(b, skip_mods(b, elem));
-    if (!btf_is_int(t) || t->size != 1 || btf_int_bits(t) != 8 || btf_int_offset(t) != 0)
-        return false;
-    return (btf_int_encoding(t) & BTF_INT_CHAR) ||
-           std::strcmp(name_at(b, t->name_off), "char") == 0;
+    if (!btf_is_int(t) || t->size != 1 || btf_int_bits(t) != 8 || btf_int_offset(t) != 0) return false;
+    return (btf_int_encoding(t) & BTF_INT_CHAR) || std::strcmp(name_at(b, t->name_off), "char") == 0;
 }
 
 std::size_t size_of(const ::btf* b, std::uint32_t id) {
@@ -117,15 +113,25 @@ std::size_t size_of(const ::btf* b, std::uint32_t id) {
 
 namespace {
 
-void collect_into(const ::btf* b, const btf_type* t, std::uint64_t base_bit, std::vector<Field>& out, int depth) {
-    if (depth > kMaxDepth) throw Error("BTF types nested too deeply");
+// Members looked at for one composite, anonymous ones' members included: one struct
+// declares at most 65,535, but a struct holding two copies of an anonymous one that holds
+// two copies of another … (malformed BTF) would have 2^64.
+constexpr std::size_t kMaxMembersVisited = std::size_t{1} << 18;
+
+void collect_into(const ::btf* b, const btf_type* t, std::uint64_t base_bit, std::vector<Field>& out, int depth,
+                  std::size_t& visited) {
+    if (depth > kMaxDepth) throw Error::make(errc::corrupt, "BTF types nested too deeply");
+    visited += btf_vlen(t);
+    if (visited > kMaxMembersVisited)
+        throw Error::make(errc::not_supported, "BTF: a struct or union with more than " +
+                                                   std::to_string(kMaxMembersVisited) +
+                                                   " members, counting those of its anonymous members");
     if (btf_is_datasec(t)) {
         const btf_var_secinfo* v = btf_var_secinfos(t);
         for (std::uint16_t i = 0; i < btf_vlen(t); ++i, ++v) {
             const btf_type* var = type_at(b, v->type);
             if (!btf_is_var(var)) continue;  // functions in .ksyms have no bytes here
-            out.push_back(
-                {name_at(b, var->name_off), var->type, base_bit + std::uint64_t{v->offset} * 8, 0});
+            out.push_back({name_at(b, var->name_off), var->type, base_bit + std::uint64_t{v->offset} * 8, 0});
         }
         return;
     }
@@ -139,7 +145,7 @@ void collect_into(const ::btf* b, const btf_type* t, std::uint64_t base_bit, std
             // unnamed (an unnamed bitfield) is padding.
             const btf_type* inner = type_at(b, skip_mods(b, m->type));
             if (btf_is_composite(inner) && bitfield == 0 && bit % 8 == 0)
-                collect_into(b, inner, bit, out, depth + 1);
+                collect_into(b, inner, bit, out, depth + 1, visited);
             continue;
         }
         out.push_back({name, m->type, bit, bitfield});
@@ -150,7 +156,8 @@ void collect_into(const ::btf* b, const btf_type* t, std::uint64_t base_bit, std
 
 std::vector<Field> collect_fields(const ::btf* b, const btf_type* t, std::uint64_t base_bit, int depth) {
     std::vector<Field> fields;
-    collect_into(b, t, base_bit, fields, depth);
+    std::size_t visited = 0;
+    collect_into(b, t, base_bit, fields, depth, visited);
     // One JSON key per member, whatever the BTF says: a repeated name gets the first free
     // "#k" suffix, k = 2, 3, …, in member order, so the formatter and the parser agree.
     std::unordered_set<std::string> used;
@@ -168,9 +175,7 @@ std::vector<Field> collect_fields(const ::btf* b, const btf_type* t, std::uint64
     return fields;
 }
 
-
-BitLayout bit_layout(const ::btf* b, std::uint32_t type_id, std::uint64_t bit,
-                     std::uint32_t bitfield) {
+BitLayout bit_layout(const ::btf* b, std::uint32_t type_id, std::uint64_t bit, std::uint32_t bitfield) {
     BitLayout l;
     l.type_id = skip_mods(b, type_id);
     l.type = type_at(b, l.type_id);
@@ -185,20 +190,18 @@ BitLayout bit_layout(const ::btf* b, std::uint32_t type_id, std::uint64_t bit,
         l.width = bitfield ? bitfield : l.type->size * 8;
         l.is_signed = btf_kflag(l.type);
     } else {
-        throw Error("bitfield of " + name_of(b, l.type_id, 0) +
-                    ": only integers and enums can be bitfields");
+        throw Error("bitfield of " + name_of(b, l.type_id, 0) + ": only integers and enums can be bitfields");
     }
     if (l.width == 0 || l.width > 64)
-        throw Error("bitfield of " + std::to_string(l.width) +
-                    " bits: only 1 to 64 bits are supported");
+        throw Error("bitfield of " + std::to_string(l.width) + " bits: only 1 to 64 bits are supported");
     return l;
 }
 
 // An enumerator's value as the formatter compares it: the raw bits of the enum's size,
 // sign-extended to 64 bits when the enum is signed.
 std::uint64_t enumerator_value(const btf_type* t, std::uint16_t i, unsigned bits) {
-    const std::uint64_t raw = btf_is_enum64(t) ? btf_enum64_value(btf_enum64(t) + i)
-                                               : static_cast<std::uint32_t>(btf_enum(t)[i].val);
+    const std::uint64_t raw =
+        btf_is_enum64(t) ? btf_enum64_value(btf_enum64(t) + i) : static_cast<std::uint32_t>(btf_enum(t)[i].val);
     return btf_kflag(t) ? sign_extend(raw, bits) : low_bits(raw, bits);
 }
 
@@ -297,12 +300,10 @@ std::optional<Btf::Integer> Btf::integer(std::uint32_t type_id) const {
 }
 
 std::uint32_t Btf::find(std::string_view name) const {
-    const auto found = [&](std::string_view bare,
-                           std::initializer_list<int> kinds) -> std::uint32_t {
+    const auto found = [&](std::string_view bare, std::initializer_list<int> kinds) -> std::uint32_t {
         const std::string s(bare);
         for (int kind : kinds) {
-            const int id =
-                btf__find_by_name_kind(get(), s.c_str(), static_cast<std::uint32_t>(kind));
+            const int id = btf__find_by_name_kind(get(), s.c_str(), static_cast<std::uint32_t>(kind));
             if (id > 0) return static_cast<std::uint32_t>(id);
         }
         return 0;
@@ -315,8 +316,8 @@ std::uint32_t Btf::find(std::string_view name) const {
     else if (name.starts_with("enum "))
         id = found(name.substr(5), {BTF_KIND_ENUM, BTF_KIND_ENUM64});
     else
-        id = found(name, {BTF_KIND_TYPEDEF, BTF_KIND_INT, BTF_KIND_FLOAT, BTF_KIND_STRUCT,
-                          BTF_KIND_UNION, BTF_KIND_ENUM, BTF_KIND_ENUM64, BTF_KIND_DATASEC});
+        id = found(name, {BTF_KIND_TYPEDEF, BTF_KIND_INT, BTF_KIND_FLOAT, BTF_KIND_STRUCT, BTF_KIND_UNION,
+                          BTF_KIND_ENUM, BTF_KIND_ENUM64, BTF_KIND_DATASEC});
     if (id == 0) throw Error("BTF has no type '" + std::string(name) + "'");
     return id;
 }
