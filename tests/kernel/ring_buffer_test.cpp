@@ -21,6 +21,7 @@
 #include "ebpf/ring_buffer.hpp"
 #include "ebpf/system.hpp"
 #include "kernel.hpp"
+#include "owned.hpp"
 #include "signals.hpp"
 #include "ring_buffer_test.skel.h"
 
@@ -305,6 +306,7 @@ TEST(RingBuffer, ReadsARecordAsATypeOnlyWhenItIsLongEnough) {
         FAIL() << "a short record was read as a longer type";
     } catch (const ebpf::Error& e) {
         EXPECT_STREQ(e.what(), "event of 8 bytes is shorter than the 16-byte type it is read as");
+        EXPECT_EQ(e.code(), ebpf::errc::corrupt);
     }
 }
 
@@ -487,6 +489,7 @@ TEST(RingBufferPull, APullerWithoutARingRefusesToWait) {
         FAIL() << "a puller without a ring waited";
     } catch (const ebpf::Error& e) {
         EXPECT_STREQ(e.what(), "RingBufferPuller: read: no ring buffer added");
+        EXPECT_EQ(e.code(), ebpf::errc::misuse);
     }
     auto skel = load_and_attach();
     try {
@@ -547,24 +550,11 @@ TEST(RingBuffer, LeavesNoProgramOrMapBehind) {
         EXPECT_EQ(reader.consume(), 0u);
         EXPECT_EQ(reader.poll(10ms), 0u);
     }
-    // Only this test's own ids are checked: other suites may load programs meanwhile.
-    const auto now = std::chrono::steady_clock::now;
-    const auto deadline = now() + 10s;
-    auto still_loaded = [](const std::set<std::uint32_t>& ids, const std::set<std::uint32_t>& loaded) {
-        std::set<std::uint32_t> out;
-        for (auto id : ids)
-            if (loaded.contains(id)) out.insert(id);
-        return out;
-    };
-    std::set<std::uint32_t> programs_left, maps_left;
-    do {
-        programs_left = still_loaded(programs, test::loaded_program_ids());
-        maps_left = still_loaded(maps, test::loaded_map_ids());
-        if (programs_left.empty() && maps_left.empty()) break;
-        std::this_thread::sleep_for(20ms);
-    } while (now() < deadline);
-    EXPECT_TRUE(programs_left.empty()) << programs_left.size() << " programs left";
-    EXPECT_TRUE(maps_left.empty()) << maps_left.size() << " ring buffers left";
+    // Only this test's own ids are looked up, one by one: other suites load and free
+    // programs meanwhile, so the kernel's global set says nothing about ours. The kernel
+    // frees an object shortly after its last reference: still_in_kernel waits for that.
+    const test::BpfIds left = test::still_in_kernel({programs, maps, {}});
+    EXPECT_TRUE(left.empty()) << "left behind: " << test::describe(left);
 }
 
 }  // namespace

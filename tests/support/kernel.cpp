@@ -13,37 +13,6 @@
 
 namespace test {
 
-namespace {
-template <class Next>
-std::set<std::uint32_t> ids(Next next) {
-    std::set<std::uint32_t> out;
-    std::uint32_t id = 0;
-    while (next(id, &id) == 0) out.insert(id);
-    return out;
-}
-template <class Now>
-std::set<std::uint32_t> left_beyond(const std::set<std::uint32_t>& before, std::chrono::milliseconds timeout, Now now) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        std::set<std::uint32_t> extra;
-        for (auto id : now())
-            if (!before.contains(id)) extra.insert(id);
-        if (extra.empty() || std::chrono::steady_clock::now() > deadline) return extra;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-}
-}  // namespace
-
-std::set<std::uint32_t> loaded_program_ids() { return ids(bpf_prog_get_next_id); }
-std::set<std::uint32_t> loaded_map_ids() { return ids(bpf_map_get_next_id); }
-
-std::set<std::uint32_t> programs_left_beyond(const std::set<std::uint32_t>& before, std::chrono::milliseconds timeout) {
-    return left_beyond(before, timeout, loaded_program_ids);
-}
-std::set<std::uint32_t> maps_left_beyond(const std::set<std::uint32_t>& before, std::chrono::milliseconds timeout) {
-    return left_beyond(before, timeout, loaded_map_ids);
-}
-
 std::string tool_path() { return EBPF_TOOL_PATH; }
 
 int first_usable_cpu() {

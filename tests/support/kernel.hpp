@@ -18,18 +18,8 @@ inline bool in_ci() {
     return ci && std::string(ci) == "true";
 }
 
-// Ids of every BPF program loaded in the kernel right now.
-std::set<std::uint32_t> loaded_program_ids();
-// Ids of every map in the kernel right now.
-std::set<std::uint32_t> loaded_map_ids();
-
-// The kernel frees a program or map shortly after its last reference goes (RCU), so a
-// check right after a process exits can still see it. These wait up to `timeout` for
-// every id not in `before` to be gone, and return the ids that remain beyond it.
-std::set<std::uint32_t> programs_left_beyond(const std::set<std::uint32_t>& before,
-                                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
-std::set<std::uint32_t> maps_left_beyond(const std::set<std::uint32_t>& before,
-                                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// (No helpers here list the kernel's programs or maps: other test runs on the machine
+// change those sets at any moment. Check your own objects' ids: owned.hpp.)
 
 // Forks a child that becomes `uid` (and gid) and runs `/bin/true ebpf-test <i>` for i in
 // [0, n), one after another: exactly n execs by that UID (through execveat(2) when
