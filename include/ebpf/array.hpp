@@ -22,7 +22,7 @@ public:
     }
 
     // BPF_F_MMAPABLE and BPF_F_RDONLY_PROG are among the useful flags.
-    static Array create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
+    [[nodiscard]] static Array create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
         return Array(Map::create(
             MapSpec::make(BPF_MAP_TYPE_ARRAY, std::move(name), sizeof(std::uint32_t), sizeof(V), max_entries, flags)));
     }

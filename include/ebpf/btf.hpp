@@ -26,9 +26,9 @@ struct BtfPlan;  // the compiled steps (btf.cpp)
 class Btf {
 public:
     // The BTF object with this id (MapInfo::btf_id). Throws Error when it does not exist.
-    static Btf from_kernel(std::uint32_t btf_id);
+    [[nodiscard]] static Btf from_kernel(std::uint32_t btf_id);
     // The running kernel's types (/sys/kernel/btf/vmlinux).
-    static Btf vmlinux();
+    [[nodiscard]] static Btf vmlinux();
     // Adopts a btf built by the caller (btf__new_empty + btf__add_*); null throws.
     explicit Btf(::btf* owned);
 
@@ -79,14 +79,15 @@ enum class Style { json, text };
 // "-inf"; a NaN with a payload as its bits "0x…"). Padding is never shown.
 class BtfFormatter {
 public:
-    // Throws Error for types that have no layout (void, declarations, functions).
+    // Throws Error for types that have no layout (void, declarations, functions) and for
+    // types whose text is out of all proportion to their bytes (errc::not_supported: at
+    // most 1 MiB + 1 KiB per byte of value, e.g. no arrays of billions of empty structs).
     BtfFormatter(const Btf& btf, std::uint32_t type_id);
 
     // Bytes one value occupies.
     std::size_t size() const noexcept;
     // Appends the value to `out`. Throws Error when value.size() != size().
-    void append(std::string& out, std::span<const std::byte> value,
-                Style style = Style::json) const;
+    void append(std::string& out, std::span<const std::byte> value, Style style = Style::json) const;
     std::string format(std::span<const std::byte> value, Style style = Style::json) const;
     // The type, as Btf::type_name spells it.
     const std::string& type_name() const noexcept;
@@ -103,10 +104,10 @@ private:
 // zero, unknown fields an error); unions from an object giving one member (several only
 // when they agree on the bytes they share, as BtfFormatter's output does); arrays from
 // arrays of exactly their length; char arrays also from strings (one byte per code point
-// up to U+00FF); floats from numbers or "nan"/"inf"/"-inf"/"0x…" bits. Typedefs and
-// qualifiers are looked through; padding is zero. Failures throw Error naming the field:
-// "field 'dst_port': 70000 does not fit in 16-bit unsigned".
-std::vector<std::byte> btf_parse(const Btf& btf, std::uint32_t type_id,
-                                 const nlohmann::json& value);
+// up to U+00FF; a C string: NULs may end it, but no text may follow one); floats from numbers or
+// "nan"/"inf"/"-inf"/"0x…" bits. Typedefs and qualifiers are looked through; padding is zero. Failures throw Error
+// naming the field: "field 'dst_port': 70000 does not fit in 16-bit unsigned" (errc::bad_value; malformed BTF is
+// errc::corrupt, a type without a layout errc::not_supported).
+std::vector<std::byte> btf_parse(const Btf& btf, std::uint32_t type_id, const nlohmann::json& value);
 
 }  // namespace ebpf

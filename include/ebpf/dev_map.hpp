@@ -37,7 +37,7 @@ public:
     explicit RedirectMap(Map map) : Base(std::move(map)) {
         detail::check_redirect_binding(this->info(), Type, sizeof(K), sizeof(Value));
     }
-    static RedirectMap create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
+    [[nodiscard]] static RedirectMap create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
         return RedirectMap(
             Map::create(MapSpec::make(Type, std::move(name), sizeof(K), sizeof(Value), max_entries, flags)));
     }

@@ -53,12 +53,6 @@ public:
     // errno_name() where it helps the reader).
     [[nodiscard]] static Error make(errc code, std::string message, int errno_value = 0);
 
-    // Transitional: the constructors before errc, kept only while parallel branches still
-    // call them; prefer sys() and make(). Error(errno, context) is sys(); Error(message) is
-    // make(errc::bad_value, message).
-    Error(int errno_value, const std::string& context);
-    explicit Error(const std::string& message);
-
     // The errno behind the failure, 0 when there was none.
     int errno_value() const noexcept { return errno_; }
     const char* what() const noexcept override { return message_.c_str(); }
@@ -68,9 +62,6 @@ private:
     std::string message_;
     int errno_ = 0;
 };
-
-// Throws Error::sys(errno_value, context).
-[[noreturn]] void throw_error(int errno_value, std::string_view context);
 
 // The errno of a failed libbpf call: libbpf returns -errno (its 1.0 mode); a call that
 // returned no code falls back to errno, and to EINVAL when errno is not set either.

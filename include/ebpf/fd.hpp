@@ -29,9 +29,9 @@ public:
         fd_ = fd;
     }
     // A second, independent descriptor for the same kernel object (close-on-exec).
-    Fd dup() const { return duplicate(fd_); }
+    [[nodiscard]] Fd dup() const { return duplicate(fd_); }
     // A new descriptor for the object behind a descriptor someone else owns.
-    static Fd duplicate(int fd);
+    [[nodiscard]] static Fd duplicate(int fd);
 
 private:
     int fd_ = -1;

@@ -39,16 +39,14 @@ public:
 
     // value_size 4 (an fd) or, for sockmap and reuseport_sockarray, 8 (reads then give
     // the socket cookie). Map-of-maps need create_of_maps() with a template inner map.
-    static FdArray create(std::string name, std::uint32_t max_entries, std::uint32_t value_size = 4,
-                          std::uint32_t flags = 0) {
+    [[nodiscard]] static FdArray create(std::string name, std::uint32_t max_entries, std::uint32_t value_size = 4,
+                                        std::uint32_t flags = 0) {
         return FdArray(Map::create(
             detail::fd_map_spec(Type, std::move(name), sizeof(std::uint32_t), value_size, max_entries, flags)));
     }
     // Array of maps whose every inner map is shaped like `inner_template`.
-    static FdArray create_of_maps(std::string name, std::uint32_t max_entries, const Map& inner_template,
-                                  std::uint32_t flags = 0)
-        requires(Type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
-    {
+    [[nodiscard]] static FdArray create_of_maps(std::string name, std::uint32_t max_entries, const Map& inner_template,
+                                                std::uint32_t flags = 0) requires(Type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
         return FdArray(Map::create(detail::fd_map_spec(Type, std::move(name), sizeof(std::uint32_t), 4, max_entries,
                                                        flags, inner_template.fd())));
     }
@@ -81,23 +79,18 @@ class FdHash : public TypedHandle<FdHash<K, Type>> {
 
 public:
     explicit FdHash(Map map) : Base(std::move(map)) { detail::check_fd_binding(this->info(), Type, sizeof(K)); }
-    static FdHash create(std::string name, std::uint32_t max_entries, std::uint32_t value_size = 4,
-                         std::uint32_t flags = 0)
-        requires(Type != BPF_MAP_TYPE_HASH_OF_MAPS)
-    {
-        return FdHash(Map::create(detail::fd_map_spec(Type, std::move(name), sizeof(K), value_size, max_entries, flags)));
+    [[nodiscard]] static FdHash create(std::string name, std::uint32_t max_entries, std::uint32_t value_size = 4,
+                                       std::uint32_t flags = 0) requires(Type != BPF_MAP_TYPE_HASH_OF_MAPS) {
+        return FdHash(
+            Map::create(detail::fd_map_spec(Type, std::move(name), sizeof(K), value_size, max_entries, flags)));
     }
-    static FdHash create_of_maps(std::string name, std::uint32_t max_entries, const Map& inner_template,
-                                 std::uint32_t flags = 0)
-        requires(Type == BPF_MAP_TYPE_HASH_OF_MAPS)
-    {
+    [[nodiscard]] static FdHash create_of_maps(std::string name, std::uint32_t max_entries, const Map& inner_template,
+                                               std::uint32_t flags = 0) requires(Type == BPF_MAP_TYPE_HASH_OF_MAPS) {
         return FdHash(Map::create(
             detail::fd_map_spec(Type, std::move(name), sizeof(K), 4, max_entries, flags, inner_template.fd())));
     }
 
-    void update(const K& key, int fd, UpdateFlags flags = UpdateFlags::any) {
-        update_fd(this->map_, &key, fd, flags);
-    }
+    void update(const K& key, int fd, UpdateFlags flags = UpdateFlags::any) { update_fd(this->map_, &key, fd, flags); }
     void update(const K& key, const Map& inner,
                 UpdateFlags flags = UpdateFlags::any) requires(Type == BPF_MAP_TYPE_HASH_OF_MAPS) {
         update(key, inner.fd(), flags);

@@ -24,7 +24,7 @@ public:
     }
 
     // A new map of the first accepted type.
-    static BasicHashMap create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
+    [[nodiscard]] static BasicHashMap create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
         return BasicHashMap(Map::create(MapSpec::make(std::get<0>(std::tuple{Types...}), std::move(name), sizeof(K),
                                                       sizeof(V), max_entries, flags)));
     }

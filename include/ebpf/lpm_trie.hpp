@@ -34,7 +34,7 @@ public:
         detail::check_binding(this->info(), {BPF_MAP_TYPE_LPM_TRIE}, sizeof(Key), sizeof(V));
     }
     // The kernel requires BPF_F_NO_PREALLOC for tries; it is added here.
-    static LpmTrie create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
+    [[nodiscard]] static LpmTrie create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
         return LpmTrie(Map::create(MapSpec::make(BPF_MAP_TYPE_LPM_TRIE, std::move(name), sizeof(Key), sizeof(V),
                                                  max_entries, flags | BPF_F_NO_PREALLOC)));
     }

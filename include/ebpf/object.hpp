@@ -38,7 +38,9 @@ public:
     // Adopts a link fd made with bpf_link_create(); closed when this handle goes.
     explicit Link(Fd fd) noexcept : fd_(std::move(fd)) {}
     Link(Link&& other) noexcept
-        : link_(std::exchange(other.link_, nullptr)), fd_(std::move(other.fd_)), pin_path_(std::move(other.pin_path_)) {}
+        : link_(std::exchange(other.link_, nullptr)),
+          fd_(std::move(other.fd_)),
+          pin_path_(std::move(other.pin_path_)) {}
     Link& operator=(Link&& other) noexcept {
         if (this != &other) {
             reset();
@@ -179,14 +181,14 @@ MapSpec spec_of(const ::bpf_map* map);
 template <class Skel>
 struct SkeletonTraits;
 
-#define EBPF_SKELETON(skel)                                                                  \
-    template <>                                                                              \
-    struct ebpf::SkeletonTraits<skel> {                                                      \
-        static constexpr const char* name = #skel;                                           \
+#define EBPF_SKELETON(skel)                                                                            \
+    template <>                                                                                        \
+    struct ebpf::SkeletonTraits<skel> {                                                                \
+        static constexpr const char* name = #skel;                                                     \
         static skel* open(const struct bpf_object_open_opts* opts) { return skel##__open_opts(opts); } \
-        static int load(skel* s) { return skel##__load(s); }                               \
-        static int attach(skel* s) { return skel##__attach(s); }                            \
-        static void destroy(skel* s) { skel##__destroy(s); }                                \
+        static int load(skel* s) { return skel##__load(s); }                                           \
+        static int attach(skel* s) { return skel##__attach(s); }                                       \
+        static void destroy(skel* s) { skel##__destroy(s); }                                           \
     }
 
 // Owns a skeleton: open → (set rodata, choose programs) → load → attach, and on
@@ -199,7 +201,7 @@ public:
     static Skeleton open() {
         errno = 0;
         Skel* s = Traits::open(nullptr);
-        if (!s) throw_error(errno ? errno : EINVAL, std::string("object '") + Traits::name + "': open");
+        if (!s) throw Error::sys(errno ? errno : EINVAL, std::string("object '") + Traits::name + "': open");
         return Skeleton(s);
     }
     // Throws VerifierError when the verifier rejects a program (as Object::load does).
@@ -209,7 +211,7 @@ public:
     // Attaches every program whose autoload is on.
     void attach() {
         if (int err = Traits::attach(skel_.get()); err)
-            throw_error(err, std::string("object '") + Traits::name + "': attach");
+            throw Error::sys(err, std::string("object '") + Traits::name + "': attach");
     }
 
     Skel* operator->() const noexcept { return skel_.get(); }

@@ -34,8 +34,7 @@ public:
     const std::vector<V>& values() const noexcept { return values_; }
 
     // The sum over all CPUs (for values that can be added).
-    V sum() const
-        requires requires(V a, V b) { a += b; }
+    V sum() const requires requires(V a, V b) { a += b; }
     {
         V total{};
         for (const V& v : values_) total += v;
@@ -47,8 +46,7 @@ public:
 
     static PerCpu decode(const std::byte* bytes) {
         PerCpu out;
-        for (std::size_t cpu = 0; cpu < out.values_.size(); ++cpu)
-            out.values_[cpu] = load_as<V>(bytes + cpu * stride);
+        for (std::size_t cpu = 0; cpu < out.values_.size(); ++cpu) out.values_[cpu] = load_as<V>(bytes + cpu * stride);
         return out;
     }
     std::vector<std::byte> encode() const {
@@ -116,9 +114,10 @@ public:
     explicit BasicPerCpuHashMap(Map map) : Base(std::move(map)) {
         detail::check_binding(this->info(), {Types...}, sizeof(K), sizeof(V));
     }
-    static BasicPerCpuHashMap create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
-        return BasicPerCpuHashMap(Map::create(MapSpec::make(std::get<0>(std::tuple{Types...}), std::move(name), sizeof(K),
-                                                            sizeof(V), max_entries, flags)));
+    [[nodiscard]] static BasicPerCpuHashMap create(std::string name, std::uint32_t max_entries,
+                                                   std::uint32_t flags = 0) {
+        return BasicPerCpuHashMap(Map::create(MapSpec::make(std::get<0>(std::tuple{Types...}), std::move(name),
+                                                            sizeof(K), sizeof(V), max_entries, flags)));
     }
     // false when the key was missing.
     bool erase(const K& key) { return this->map_.erase(&key); }
@@ -151,7 +150,7 @@ public:
     explicit PerCpuArray(Map map) : Base(std::move(map)) {
         detail::check_binding(this->info(), {BPF_MAP_TYPE_PERCPU_ARRAY}, sizeof(std::uint32_t), sizeof(V));
     }
-    static PerCpuArray create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
+    [[nodiscard]] static PerCpuArray create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
         return PerCpuArray(Map::create(MapSpec::make(BPF_MAP_TYPE_PERCPU_ARRAY, std::move(name), sizeof(std::uint32_t),
                                                      sizeof(V), max_entries, flags)));
     }

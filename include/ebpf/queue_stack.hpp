@@ -16,7 +16,7 @@ class ValueStore : public TypedHandle<ValueStore<V, Type>> {
 
 public:
     explicit ValueStore(Map map) : Base(std::move(map)) { detail::check_binding(this->info(), {Type}, 0, sizeof(V)); }
-    static ValueStore create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
+    [[nodiscard]] static ValueStore create(std::string name, std::uint32_t max_entries, std::uint32_t flags = 0) {
         return ValueStore(Map::create(MapSpec::make(Type, std::move(name), 0, sizeof(V), max_entries, flags)));
     }
 
@@ -52,8 +52,8 @@ public:
         detail::check_binding(this->info(), {BPF_MAP_TYPE_BLOOM_FILTER}, 0, sizeof(V));
     }
     // `hashes`: hash functions per value (1–15; the kernel's default 5 when 0).
-    static BloomFilter create(std::string name, std::uint32_t max_entries, std::uint32_t hashes = 0,
-                              std::uint32_t flags = 0) {
+    [[nodiscard]] static BloomFilter create(std::string name, std::uint32_t max_entries, std::uint32_t hashes = 0,
+                                            std::uint32_t flags = 0) {
         MapSpec spec = MapSpec::make(BPF_MAP_TYPE_BLOOM_FILTER, std::move(name), 0, sizeof(V), max_entries, flags);
         spec.map_extra = hashes;
         return BloomFilter(Map::create(spec));

@@ -20,7 +20,7 @@ public:
                                                        "' has " + std::to_string(i.value_size) + "-byte values");
     }
     // `depth`: addresses kept per stack (the kernel's limit is 127 by default).
-    static StackTraceMap create(std::string name, std::uint32_t max_entries, std::uint32_t depth = 127) {
+    [[nodiscard]] static StackTraceMap create(std::string name, std::uint32_t max_entries, std::uint32_t depth = 127) {
         return StackTraceMap(Map::create(MapSpec::make(BPF_MAP_TYPE_STACK_TRACE, std::move(name), sizeof(std::uint32_t),
                                                        depth * sizeof(std::uint64_t), max_entries)));
     }

@@ -30,7 +30,7 @@ public:
     explicit LocalStorage(Map map) : Base(std::move(map)) {
         detail::check_binding(this->info(), {Type}, sizeof(int), sizeof(V));
     }
-    static LocalStorage create(std::string name, std::uint32_t flags = 0) {
+    [[nodiscard]] static LocalStorage create(std::string name, std::uint32_t flags = 0) {
         return LocalStorage(create_local_storage(Type, name, sizeof(V), flags));
     }
     // The value attached to the object behind `fd`; nullopt when it has none.
@@ -76,7 +76,7 @@ public:
         detail::check_binding(this->info(), {Type}, sizeof(CgroupStorageKey), sizeof(V));
     }
     // Entries appear only when a program using the map is attached to a cgroup.
-    static BasicCgroupStorage create(std::string name, std::uint32_t flags = 0) {
+    [[nodiscard]] static BasicCgroupStorage create(std::string name, std::uint32_t flags = 0) {
         // max_entries 0: one entry per attached cgroup, made by the kernel.
         return BasicCgroupStorage(
             Map::create(MapSpec::make(Type, std::move(name), sizeof(CgroupStorageKey), sizeof(V), 0, flags)));

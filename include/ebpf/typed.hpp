@@ -76,10 +76,10 @@ using Entries = Listing<std::pair<K, V>>;
 template <class Derived>
 class TypedHandle {
 public:
-    static Derived open_by_id(std::uint32_t id) { return Derived(Map::open_by_id(id)); }
-    static Derived open_pinned(const std::string& path) { return Derived(Map::open_pinned(path)); }
-    static Derived open_by_name(std::string_view name) { return Derived(Map::open_by_name(name)); }
-    static Derived from_libbpf(const ::bpf_map* map) { return Derived(Map::from_libbpf(map)); }
+    [[nodiscard]] static Derived open_by_id(std::uint32_t id) { return Derived(Map::open_by_id(id)); }
+    [[nodiscard]] static Derived open_pinned(const std::string& path) { return Derived(Map::open_pinned(path)); }
+    [[nodiscard]] static Derived open_by_name(std::string_view name) { return Derived(Map::open_by_name(name)); }
+    [[nodiscard]] static Derived from_libbpf(const ::bpf_map* map) { return Derived(Map::from_libbpf(map)); }
 
     const Map& map() const noexcept { return map_; }
     Map& map() noexcept { return map_; }

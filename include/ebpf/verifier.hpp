@@ -49,7 +49,7 @@ private:
 // Loads the object (bpf_object__load) and, when the verifier rejects a program, throws
 // VerifierError with its log, captured through each program's log buffer (programs whose
 // caller set a log buffer of their own keep it, and their log is read from there). Other
-// failures throw Error("object 'NAME': load: …"). `load`, when given, does the loading
+// failures throw Error::sys(errno, "object 'NAME': load"). `load`, when given, does the loading
 // instead of bpf_object__load (a skeleton's __load, which also maps its globals); it
 // returns 0 or a negative errno.
 void load_object(::bpf_object* object, const std::string& name, const std::function<int()>& load = {});

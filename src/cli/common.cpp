@@ -42,7 +42,7 @@ StopSignals::StopSignals() {
     if (fd_ < 0) {
         const int error = errno;
         sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
-        ebpf::throw_error(error, "signalfd");
+        throw ebpf::Error::sys(error, "signalfd");
     }
 }
 

@@ -177,7 +177,7 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
             }
             pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {reader.epoll_fd(), POLLIN, 0}};
             int ready = ::poll(fds, 2, timeout);
-            if (ready < 0 && errno != EINTR) ebpf::throw_error(errno, "events: poll");
+            if (ready < 0 && errno != EINTR) throw ebpf::Error::sys(errno, "events: poll");
             if (fds[0].revents & POLLIN) signals.wait(std::chrono::nanoseconds::zero());
             if ((fds[1].revents & POLLIN) || options.wakeup_bytes) reader.consume();
             std::cout.flush();

@@ -128,11 +128,12 @@ void Globals::set(const std::string& assignment) {
     std::size_t size = 0;
     const void* initial = bpf_map__initial_value(var->map, &size);
     if (!initial || var->offset + var->size > size)
-        throw ebpf::Error("--set " + name + ": the initial value of " + var->section + " is not available");
+        throw ebpf::Error::make(ebpf::errc::not_supported,
+                                "--set " + name + ": the initial value of " + var->section + " is not available");
     std::vector<std::byte> data(static_cast<const std::byte*>(initial), static_cast<const std::byte*>(initial) + size);
     std::memcpy(data.data() + var->offset, bytes.data(), bytes.size());
     if (int ret = bpf_map__set_initial_value(var->map, data.data(), data.size()); ret)
-        ebpf::throw_error(ebpf::libbpf_errno(ret), "--set " + name + ": set the initial value of " + var->section);
+        throw ebpf::Error::sys(ebpf::libbpf_errno(ret), "--set " + name + ": set the initial value of " + var->section);
 }
 
 bool Globals::shown(const Variable& v) const {
@@ -153,7 +154,7 @@ std::vector<std::byte> Globals::read(const Variable& v, std::map<::bpf_map*, std
         std::vector<std::byte> value(bpf_map__value_size(v.map));
         std::uint32_t key = 0;
         if (bpf_map_lookup_elem(bpf_map__fd(v.map), &key, value.data()) != 0)
-            ebpf::throw_error(errno, "map '" + std::string(bpf_map__name(v.map)) + "': lookup");
+            throw ebpf::Error::sys(errno, "map '" + std::string(bpf_map__name(v.map)) + "': lookup");
         it = cache.emplace(v.map, std::move(value)).first;
     }
     const auto& value = it->second;

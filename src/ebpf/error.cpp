@@ -133,15 +133,9 @@ Error Error::make(errc code, std::string message, int errno_value) {
     return Error(code, std::move(message), errno_value);
 }
 
-Error::Error(int errno_value, const std::string& context) : Error(sys(errno_value, context)) {}
-
-Error::Error(const std::string& message) : Error(errc::bad_value, message, 0) {}
-
-void throw_error(int errno_value, std::string_view context) {
-    throw Error::sys(errno_value, context);
+int libbpf_errno(int ret) noexcept {
+    return ret < 0 ? -ret : (errno ? errno : EINVAL);
 }
-
-int libbpf_errno(int ret) noexcept { return ret < 0 ? -ret : (errno ? errno : EINVAL); }
 
 std::string errno_name(int errno_value) {
     int err = std::abs(errno_value);

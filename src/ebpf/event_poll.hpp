@@ -23,7 +23,7 @@ public:
     // An epoll instance of the reader's own.
     void create(const std::string& context) {
         owned_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
-        if (!owned_) throw_error(errno, context + ": epoll_create1");
+        if (!owned_) throw Error::sys(errno, context + ": epoll_create1");
         fd_ = owned_.get();
     }
     // One owned elsewhere that lives as long as the reader (libbpf's perf buffer's).
@@ -42,7 +42,7 @@ public:
         epoll_event event{};
         event.events = EPOLLIN;
         event.data.u64 = index;
-        if (::epoll_ctl(fd_, modify ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)) throw_error(errno, context);
+        if (::epoll_ctl(fd_, modify ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)) throw Error::sys(errno, context);
         ready_.resize(std::max<std::size_t>(ready_.size(), index + 1));
     }
 
@@ -68,7 +68,7 @@ public:
             const int n = ::epoll_wait(fd_, ready_.data(), static_cast<int>(ready_.size()), ms);
             if (n < 0) {
                 if (errno == EINTR) return true;
-                throw_error(errno, describe());
+                throw Error::sys(errno, describe());
             }
             for (int i = 0; i < n; ++i)
                 if (!consume(ready_[static_cast<std::size_t>(i)].data.u64)) return false;

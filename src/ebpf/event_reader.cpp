@@ -5,8 +5,8 @@
 namespace ebpf::detail {
 
 void throw_short_event(std::size_t size, std::size_t type_size) {
-    throw Error("event of " + std::to_string(size) + " bytes is shorter than the " + std::to_string(type_size) +
-                "-byte type it is read as");
+    throw Error::make(errc::corrupt, "event of " + std::to_string(size) + " bytes is shorter than the " +
+                                         std::to_string(type_size) + "-byte type it is read as");
 }
 
 }  // namespace ebpf::detail

@@ -23,7 +23,9 @@ void Link::reset() noexcept {
     pin_path_.clear();
 }
 
-int Link::fd() const noexcept { return link_ ? bpf_link__fd(link_) : fd_.get(); }
+int Link::fd() const noexcept {
+    return link_ ? bpf_link__fd(link_) : fd_.get();
+}
 
 Link Link::attach(::bpf_program* program) {
     errno = 0;
@@ -37,7 +39,7 @@ Link Link::attach(::bpf_program* program) {
 
 Link Link::open_pinned(const std::string& path) {
     int fd = bpf_obj_get(path.c_str());
-    if (fd < 0) throw_error(libbpf_errno(fd), "link pin " + path + ": open");
+    if (fd < 0) throw Error::sys(libbpf_errno(fd), "link pin " + path + ": open");
     Link link{Fd(fd)};
     // bpf_obj_get opens any pinned object, and get-info answers for maps and programs too
     // (in their own layouts): only the fd's inode tells a link apart.
@@ -45,29 +47,31 @@ Link Link::open_pinned(const std::string& path) {
     std::string self = "/proc/self/fd/" + std::to_string(link.fd());
     ssize_t n = ::readlink(self.c_str(), target, sizeof(target) - 1);
     if (n < 0 || std::string_view(target, static_cast<std::size_t>(n)) != "anon_inode:bpf-link")
-        throw Error(EINVAL, "link pin " + path + ": not a BPF link (" + (n < 0 ? "unknown" : target) + ")");
+        throw Error::make(errc::not_an_object,
+                          "link pin " + path + ": not a BPF link (" + (n < 0 ? "unknown" : target) + ")", EINVAL);
     link.pin_path_ = path;
     return link;
 }
 
 LinkInfo Link::info() const {
-    if (!*this) throw Error(EBADF, "link: info of an empty link handle");
+    if (!*this) throw Error::make(errc::misuse, "link: info of an empty link handle", EBADF);
     bpf_link_info raw{};
     std::uint32_t len = sizeof(raw);
-    if (int ret = bpf_obj_get_info_by_fd(fd(), &raw, &len); ret) throw_error(libbpf_errno(ret), "link: get info");
+    if (int ret = bpf_obj_get_info_by_fd(fd(), &raw, &len); ret) throw Error::sys(libbpf_errno(ret), "link: get info");
     return LinkInfo{raw.id, static_cast<bpf_link_type>(raw.type), raw.prog_id};
 }
 
 void Link::pin(const std::string& path) {
-    if (!*this) throw Error(EBADF, "link: pin an empty link handle at " + path);
-    if (!pin_path_.empty()) throw Error(EEXIST, "link: pin at " + path + ": already pinned at " + pin_path_);
-    if (int ret = bpf_obj_pin(fd(), path.c_str()); ret) throw_error(libbpf_errno(ret), "link: pin at " + path);
+    if (!*this) throw Error::make(errc::misuse, "link: pin an empty link handle at " + path, EBADF);
+    if (!pin_path_.empty())
+        throw Error::make(errc::misuse, "link: pin at " + path + ": already pinned at " + pin_path_, EEXIST);
+    if (int ret = bpf_obj_pin(fd(), path.c_str()); ret) throw Error::sys(libbpf_errno(ret), "link: pin at " + path);
     pin_path_ = path;
 }
 
 void Link::unpin() {
     if (pin_path_.empty()) return;
-    if (::unlink(pin_path_.c_str()) != 0 && errno != ENOENT) throw_error(errno, "link: unpin " + pin_path_);
+    if (::unlink(pin_path_.c_str()) != 0 && errno != ENOENT) throw Error::sys(errno, "link: unpin " + pin_path_);
     pin_path_.clear();
 }
 
@@ -76,18 +80,28 @@ void Link::detach() {
     reset();
 }
 
-std::string Program::name() const { return bpf_program__name(program_); }
-std::string Program::section() const { return bpf_program__section_name(program_); }
-bpf_prog_type Program::type() const noexcept { return bpf_program__type(program_); }
+std::string Program::name() const {
+    return bpf_program__name(program_);
+}
+std::string Program::section() const {
+    return bpf_program__section_name(program_);
+}
+bpf_prog_type Program::type() const noexcept {
+    return bpf_program__type(program_);
+}
 std::string Program::type_name() const {
     const char* name = libbpf_bpf_prog_type_str(type());
     return name ? name : "type " + std::to_string(static_cast<int>(type()));
 }
-bpf_attach_type Program::expected_attach_type() const noexcept { return bpf_program__expected_attach_type(program_); }
-bool Program::autoload() const noexcept { return bpf_program__autoload(program_); }
+bpf_attach_type Program::expected_attach_type() const noexcept {
+    return bpf_program__expected_attach_type(program_);
+}
+bool Program::autoload() const noexcept {
+    return bpf_program__autoload(program_);
+}
 void Program::set_autoload(bool on) {
     if (int ret = bpf_program__set_autoload(program_, on); ret)
-        throw_error(libbpf_errno(ret), "program '" + name() + "': set autoload (only before load)");
+        throw Error::sys(libbpf_errno(ret), "program '" + name() + "': set autoload (only before load)");
 }
 int Program::fd() const noexcept {
     int fd = bpf_program__fd(program_);  // -ENOENT (libbpf 1.x) before load
@@ -97,10 +111,12 @@ std::uint32_t Program::id() const {
     bpf_prog_info info{};
     std::uint32_t len = sizeof(info);
     if (int ret = bpf_obj_get_info_by_fd(fd(), &info, &len); ret)
-        throw_error(libbpf_errno(ret), "program '" + name() + "': get info (loaded?)");
+        throw Error::sys(libbpf_errno(ret), "program '" + name() + "': get info (loaded?)");
     return info.id;
 }
-std::uint64_t Program::recursion_misses() const { return program_recursion_misses(program_); }
+std::uint64_t Program::recursion_misses() const {
+    return program_recursion_misses(program_);
+}
 
 std::uint64_t program_recursion_misses(const ::bpf_program* program) {
     bpf_prog_info info{};
@@ -153,7 +169,8 @@ Object Object::open_file(const std::string& path) {
     // libbpf 1.0 dropped SEC("maps") definitions and only says so in its log: name each
     // map and show what to write instead.
     if (auto legacy = legacy_map_definitions(path); !legacy.empty()) {
-        std::string text = "object '" + path + "' defines maps the legacy way (SEC(\"maps\"), struct bpf_map_def), "
+        std::string text = "object '" + path +
+                           "' defines maps the legacy way (SEC(\"maps\"), struct bpf_map_def), "
                            "which libbpf 1.0 and later do not load; define them with BTF instead:";
         for (const auto& def : legacy) text += "\n\n" + btf_style_definition(def);
         throw Error::make(errc::not_supported, text);
@@ -168,8 +185,9 @@ Object Object::open_file(const std::string& path) {
         auto sections = is_bpf_elf(head) ? elf_section_names(path) : std::vector<std::string>{};
         if (!sections.empty() && std::find(sections.begin(), sections.end(), ".BTF") == sections.end())
             throw Error::make(errc::not_supported,
-                              "object '" + path + "' has no BTF (no .BTF section): compile it with -g "
-                              "(clang -g -O2 -target bpf -c …)",
+                              "object '" + path +
+                                  "' has no BTF (no .BTF section): compile it with -g "
+                                  "(clang -g -O2 -target bpf -c …)",
                               err);
         open_failed(err, path, head);
     }
@@ -186,9 +204,13 @@ Object Object::open_memory(std::span<const std::byte> bytes, const std::string& 
 
 Object::~Object() = default;
 
-std::string Object::name() const { return bpf_object__name(obj_.get()); }
+std::string Object::name() const {
+    return bpf_object__name(obj_.get());
+}
 
-void Object::load() { load_object(obj_.get(), name()); }
+void Object::load() {
+    load_object(obj_.get(), name());
+}
 
 MapSpec spec_of(const ::bpf_map* map) {
     MapSpec spec;

@@ -237,7 +237,7 @@ void detail::PerfState::open(const Map& map, std::size_t pages_per_cpu, const ch
         ring.data = static_cast<const std::byte*>(base) + static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
         ring.size = data_size;
         const int fd = perf_buffer__buffer_fd(pb, i);
-        if (fd < 0) throw_error(fd, map.describe() + ": perf buffer: ring fd");
+        if (fd < 0) throw Error::sys(fd, map.describe() + ": perf buffer: ring fd");
         poll.watch(fd, i, true, map.describe() + ": perf buffer: epoll_ctl");
     }
 }
@@ -246,7 +246,7 @@ namespace {
 
 template <class State>
 State& checked(const std::unique_ptr<State>& state, const char* type) {
-    if (!state) throw Error(std::string(type) + ": used after being moved from");
+    if (!state) throw Error::make(errc::misuse, std::string(type) + ": used after being moved from");
     return *state;
 }
 

@@ -19,7 +19,8 @@ ObjectKind object_kind(int fd) {
     char target[64] = {};
     ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
     if (n < 0)
-        throw_error(errno, "fd " + std::to_string(fd) + ": tell what kind of BPF object it is (is /proc mounted?)");
+        throw Error::sys(errno,
+                         "fd " + std::to_string(fd) + ": tell what kind of BPF object it is (is /proc mounted?)");
     const std::string_view name(target, static_cast<std::size_t>(n));
     // The kernel spells a link "bpf_link" when it is made and "bpf-link" when opened from
     // a pin; both spellings are accepted for each kind.
@@ -64,22 +65,23 @@ Split split(const std::string& path, const char* what) {
     Split s{slash == std::string::npos ? "." : (slash == 0 ? "/" : p.substr(0, slash)),
             slash == std::string::npos ? p : p.substr(slash + 1)};
     if (s.base.empty() || s.base == "." || s.base == ".." || s.base == "/")
-        throw Error(what + std::string(" '") + path + "' does not name an entry (give DIR/NAME)");
+        throw Error::make(errc::bad_value,
+                          what + std::string(" '") + path + "' does not name an entry (give DIR/NAME)");
     return s;
 }
 
 std::string resolved(const std::string& dir, const std::string& whole, const char* what) {
     std::unique_ptr<char, decltype(&std::free)> real(::realpath(dir.c_str(), nullptr), &std::free);
-    if (!real) throw_error(errno, std::string(what) + " '" + whole + "': directory '" + dir + "'");
+    if (!real) throw Error::sys(errno, std::string(what) + " '" + whole + "': directory '" + dir + "'");
     return real.get();
 }
 
 void require_bpffs(const std::string& dir, const std::string& whole, const char* what) {
     struct statfs st {};
-    if (::statfs(dir.c_str(), &st) != 0) throw_error(errno, std::string(what) + " '" + whole + "'");
+    if (::statfs(dir.c_str(), &st) != 0) throw Error::sys(errno, std::string(what) + " '" + whole + "'");
     if (static_cast<long>(st.f_type) != kBpfFsMagic)
-        throw Error(std::string(what) + " '" + whole +
-                    "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
+        throw Error::make(errc::bad_value, std::string(what) + " '" + whole +
+                                               "' is not on a bpf filesystem (mount bpffs, e.g. at /sys/fs/bpf)");
 }
 
 std::string mode_text(mode_t mode) {
@@ -103,15 +105,17 @@ void require_trusted_ancestors(const std::string& dir, const std::string& whole,
     }
     for (const auto& prefix : prefixes) {
         struct stat st {};
-        if (::lstat(prefix.c_str(), &st) != 0) throw_error(errno, std::string(what) + " '" + whole + "': " + prefix);
+        if (::lstat(prefix.c_str(), &st) != 0)
+            throw Error::sys(errno, std::string(what) + " '" + whole + "': " + prefix);
         if (st.st_uid != 0 && st.st_uid != me)
-            throw Error(std::string(what) + " '" + whole + "': directory '" + prefix + "' is owned by uid " +
-                        std::to_string(st.st_uid) + ", who could replace what is in it (trusted: root or uid " +
-                        std::to_string(me) + ")");
+            throw Error::make(errc::permission, std::string(what) + " '" + whole + "': directory '" + prefix +
+                                                    "' is owned by uid " + std::to_string(st.st_uid) +
+                                                    ", who could replace what is in it (trusted: root or uid " +
+                                                    std::to_string(me) + ")");
         if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-            throw Error(std::string(what) + " '" + whole + "': directory '" + prefix +
-                        "' is writable by others (mode " + mode_text(st.st_mode) +
-                        ", not sticky), who could replace what is in it");
+            throw Error::make(errc::permission, std::string(what) + " '" + whole + "': directory '" + prefix +
+                                                    "' is writable by others (mode " + mode_text(st.st_mode) +
+                                                    ", not sticky), who could replace what is in it");
     }
 }
 
@@ -119,17 +123,18 @@ void require_trusted_ancestors(const std::string& dir, const std::string& whole,
 // else's to write, sticky or not (its entries are reused by name).
 void require_own_dir(const std::string& path, const std::string& whole) {
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) throw_error(errno, "pin directory '" + whole + "'");
+    if (::lstat(path.c_str(), &st) != 0) throw Error::sys(errno, "pin directory '" + whole + "'");
     if (S_ISLNK(st.st_mode))
-        throw Error("pin directory '" + whole + "' is a symlink: pin directories are not followed through symlinks");
-    if (!S_ISDIR(st.st_mode)) throw Error("pin directory '" + whole + "' is not a directory");
+        throw Error::make(errc::permission, "pin directory '" + whole +
+                                                "' is a symlink: pin directories are not followed through symlinks");
+    if (!S_ISDIR(st.st_mode)) throw Error::make(errc::bad_value, "pin directory '" + whole + "' is not a directory");
     if (st.st_uid != ::geteuid())
-        throw Error("pin directory '" + whole + "' is owned by uid " + std::to_string(st.st_uid) +
-                    ", not by the caller (uid " + std::to_string(::geteuid()) +
-                    "): refusing pins someone else controls");
+        throw Error::make(errc::permission, "pin directory '" + whole + "' is owned by uid " +
+                                                std::to_string(st.st_uid) + ", not by the caller (uid " +
+                                                std::to_string(::geteuid()) + "): refusing pins someone else controls");
     if (st.st_mode & (S_IWGRP | S_IWOTH))
-        throw Error("pin directory '" + whole + "' is writable by group or others (mode " + mode_text(st.st_mode) +
-                    "): refusing pins someone else can replace");
+        throw Error::make(errc::permission, "pin directory '" + whole + "' is writable by group or others (mode " +
+                                                mode_text(st.st_mode) + "): refusing pins someone else can replace");
 }
 
 }  // namespace
@@ -151,7 +156,8 @@ std::string make_trusted_dir(const std::string& dir) {
     require_bpffs(real_parent, dir, "pin directory");
     require_trusted_ancestors(real_parent, dir, "pin directory");
     std::string path = (real_parent == "/" ? "" : real_parent) + "/" + base;
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) throw_error(errno, "pin directory '" + dir + "': create");
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+        throw Error::sys(errno, "pin directory '" + dir + "': create");
     require_own_dir(path, dir);
     return path;
 }
@@ -168,10 +174,12 @@ bool pin_present(const std::string& path) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
         if (errno == ENOENT) return false;
-        throw_error(errno, "pin '" + path + "'");
+        throw Error::sys(errno, "pin '" + path + "'");
     }
-    if (S_ISLNK(st.st_mode)) throw Error("pin '" + path + "' is a symlink: pins are not followed through symlinks");
-    if (!S_ISREG(st.st_mode)) throw Error("'" + path + "' is not a pin (it is a directory or a special file)");
+    if (S_ISLNK(st.st_mode))
+        throw Error::make(errc::permission, "pin '" + path + "' is a symlink: pins are not followed through symlinks");
+    if (!S_ISREG(st.st_mode))
+        throw Error::make(errc::not_an_object, "'" + path + "' is not a pin (it is a directory or a special file)");
     return true;
 }
 

@@ -149,8 +149,8 @@ struct RingState {
     void wait_and_consume(std::chrono::milliseconds timeout, Deliver& deliver, const std::size_t& delivered,
                           const char* operation) {
         poll.wait(
-            timeout, [&](std::uint64_t index) { return sources[index].consume(deliver); },
-            [&] { return delivered; }, [&] { return describe() + ": " + operation; });
+            timeout, [&](std::uint64_t index) { return sources[index].consume(deliver); }, [&] { return delivered; },
+            [&] { return describe() + ": " + operation; });
     }
 };
 
@@ -169,7 +169,7 @@ bool consume_to_callback(detail::RingState::Source& source, std::size_t& deliver
 
 template <class State>
 State& checked(const std::unique_ptr<State>& state, const char* type) {
-    if (!state) throw Error(std::string(type) + ": used after being moved from");
+    if (!state) throw Error::make(errc::misuse, std::string(type) + ": used after being moved from");
     return *state;
 }
 
@@ -191,13 +191,14 @@ std::size_t RingBufferReader::size() const noexcept {
 }
 
 void RingBufferReader::add(const Map& ringbuf, EventCallback callback) {
-    if (!callback) throw Error(ringbuf.describe() + ": RingBufferReader: add: the callback is empty");
+    if (!callback)
+        throw Error::make(errc::bad_value, ringbuf.describe() + ": RingBufferReader: add: the callback is empty");
     state().add(ringbuf, std::move(callback));
 }
 
 std::size_t RingBufferReader::poll(std::chrono::milliseconds timeout) {
     detail::RingState& s = state();
-    if (s.sources.empty()) throw Error("RingBufferReader: poll: no ring buffer added");
+    if (s.sources.empty()) throw Error::make(errc::misuse, "RingBufferReader: poll: no ring buffer added");
     std::size_t delivered = 0;
     s.poll.wait(
         timeout, [&](std::uint64_t index) { return consume_to_callback(s.sources[index], delivered); },
@@ -215,7 +216,7 @@ std::size_t RingBufferReader::consume() {
 
 int RingBufferReader::epoll_fd() const {
     const detail::RingState& s = state();
-    if (s.sources.empty()) throw Error("RingBufferReader: epoll_fd: no ring buffer added yet");
+    if (s.sources.empty()) throw Error::make(errc::misuse, "RingBufferReader: epoll_fd: no ring buffer added yet");
     return s.poll.fd();
 }
 
@@ -241,7 +242,7 @@ void RingBufferPuller::add(const Map& ringbuf) {
 std::size_t RingBufferPuller::pull(detail::PullSink sink, void* context, std::chrono::milliseconds timeout,
                                    std::size_t max) {
     detail::RingState& s = state();
-    if (s.sources.empty()) throw Error("RingBufferPuller: read: no ring buffer added");
+    if (s.sources.empty()) throw Error::make(errc::misuse, "RingBufferPuller: read: no ring buffer added");
     if (max == 0) return 0;
     std::size_t delivered = 0;
     auto deliver = [&](std::span<const std::byte> record) {
@@ -257,7 +258,7 @@ std::size_t RingBufferPuller::pull(detail::PullSink sink, void* context, std::ch
 
 int RingBufferPuller::epoll_fd() const {
     const detail::RingState& s = state();
-    if (s.sources.empty()) throw Error("RingBufferPuller: epoll_fd: no ring buffer added yet");
+    if (s.sources.empty()) throw Error::make(errc::misuse, "RingBufferPuller: epoll_fd: no ring buffer added yet");
     return s.poll.fd();
 }
 

@@ -8,8 +8,9 @@ namespace ebpf {
 
 Map create_local_storage(bpf_map_type type, const std::string& name, std::uint32_t value_size, std::uint32_t flags) {
     if (type != BPF_MAP_TYPE_SK_STORAGE && type != BPF_MAP_TYPE_TASK_STORAGE && type != BPF_MAP_TYPE_INODE_STORAGE)
-        throw Error("map '" + name + "': create_local_storage makes sk/task/inode storage maps, not " +
-                    map_type_name(type));
+        throw Error::make(
+            errc::wrong_type,
+            "map '" + name + "': create_local_storage makes sk/task/inode storage maps, not " + map_type_name(type));
     // The kernel wants BTF for the key (an int) and the value (any type of value_size
     // bytes): describe the value as a struct holding a byte array, so that tools such
     // as bpftool can still print it.

@@ -172,7 +172,7 @@ TEST(BtfMap, FormatsWhatParseWroteThroughTheKernel) {
     // Freed by a deferred work item: give a busy machine time (10 s).
     for (int i = 0; i < 1000; ++i) {
         try {
-            ebpf::Btf::from_kernel(btf_id);
+            (void)ebpf::Btf::from_kernel(btf_id);
         } catch (const ebpf::Error& e) {
             EXPECT_EQ(e.errno_value(), ENOENT) << e.what();
             EXPECT_NE(std::string(e.what()).find("BTF id " + std::to_string(btf_id)),

@@ -171,7 +171,7 @@ TEST(Pin, MismatchNamesEveryDifferingField) {
     expected.max_entries = 10;
     EXPECT_NO_THROW(ebpf::Map::open_pinned(dir / "m", expected));
     try {
-        ebpf::Array<std::uint64_t>::open_pinned(dir / "m");
+        (void)ebpf::Array<std::uint64_t>::open_pinned(dir / "m");
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.code(), ebpf::errc::wrong_type);

@@ -159,6 +159,7 @@ TEST(Link, OpenPinnedRefusesAPinThatIsNotALink) {
         FAIL() << "a map pin opened as a link";
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.errno_value(), EINVAL);
+        EXPECT_EQ(e.code(), ebpf::errc::not_an_object);
         EXPECT_NE(std::string(e.what()).find("not a BPF link (anon_inode:bpf-map)"), std::string::npos) << e.what();
     }
     EXPECT_THROW((void)ebpf::Link::open_pinned(pin.path + "-missing"), ebpf::Error);

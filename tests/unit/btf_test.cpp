@@ -527,6 +527,7 @@ TEST_F(BtfTest, TypesWithoutLayoutAndWrongSizesAreRefused) {
         FAIL() << "formatted a declaration";
     } catch (const ebpf::Error& e) {
         EXPECT_STREQ(e.what(), "BTF type struct opaque has no size");
+        EXPECT_EQ(e.code(), ebpf::errc::not_supported);
     }
     EXPECT_THROW(parse(fwd, "{}"), ebpf::Error);
     const auto key = conn_key();
@@ -538,12 +539,14 @@ TEST_F(BtfTest, TypesWithoutLayoutAndWrongSizesAreRefused) {
         FAIL() << "formatted 4 bytes as an 8-byte struct";
     } catch (const ebpf::Error& e) {
         EXPECT_STREQ(e.what(), "cannot format 4 bytes as struct conn_key, which is 8 bytes");
+        EXPECT_EQ(e.code(), ebpf::errc::size_mismatch);
     }
     try {
         btf.find("struct nope");
         FAIL() << "found a missing type";
     } catch (const ebpf::Error& e) {
         EXPECT_STREQ(e.what(), "BTF has no type 'struct nope'");
+        EXPECT_EQ(e.code(), ebpf::errc::not_found);
     }
     EXPECT_THROW(ebpf::Btf(nullptr), ebpf::Error);
 }
@@ -768,4 +771,37 @@ TEST_F(BtfTest, SharedMembersDoublingPerLevelAreBounded) {
         EXPECT_STREQ(e.what(), lifted);
     }
     EXPECT_EQ(parse_error(anonymous, "{}"), lifted);
+}
+
+TEST_F(BtfTest, ErrorKindsSayWhoseFaultItIs) {
+    const auto code_of = [](auto&& call) {
+        try {
+            call();
+        } catch (const ebpf::Error& e) {
+            EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+            return e.code();
+        }
+        ADD_FAILURE() << "no error";
+        return std::error_code{};
+    };
+    const auto key = conn_key();
+    // The caller's text: bad_value.
+    EXPECT_EQ(code_of([&] { (void)parse(key, R"({"dst_port": 70000})"); }), ebpf::errc::bad_value);
+    EXPECT_EQ(code_of([&] { (void)parse(key, R"({"nope": 1})"); }), ebpf::errc::bad_value);
+    EXPECT_EQ(code_of([&] { (void)parse(key, "[1]"); }), ebpf::errc::bad_value);
+    // The caller's type id: not_found.
+    EXPECT_EQ(code_of([&] { (void)parse(9999, "0"); }), ebpf::errc::not_found);
+    EXPECT_EQ(code_of([&] { ebpf::BtfFormatter f(btf, 9999); }), ebpf::errc::not_found);
+    // Malformed BTF (a member past its struct's end; a scalar of an impossible size): corrupt.
+    const auto bad = add(btf__add_struct(b, "bad", 4));
+    field("x", u64, 0);
+    EXPECT_EQ(code_of([&] { ebpf::BtfFormatter f(btf, bad); }), ebpf::errc::corrupt);
+    EXPECT_EQ(code_of([&] { (void)parse(bad, R"({"x": 1})"); }), ebpf::errc::corrupt);
+    const auto huge = add(btf__add_int(b, "huge", 16, 0));
+    declare_size(b, huge, 4096);
+    EXPECT_EQ(code_of([&] { ebpf::BtfFormatter f(btf, huge); }), ebpf::errc::corrupt);
+    // Kinds without a layout: not_supported.
+    const auto proto = add(btf__add_func_proto(b, static_cast<int>(u32)));
+    const auto func = add(btf__add_func(b, "f", BTF_FUNC_STATIC, static_cast<int>(proto)));
+    EXPECT_EQ(code_of([&] { ebpf::BtfFormatter f(btf, func); }), ebpf::errc::not_supported);
 }

@@ -16,6 +16,9 @@ void use(ebpf::Object& object, ebpf::Program program, ebpf::Map& map, ::bpf_prog
     auto pinned = ebpf::Map::open_pinned("/sys/fs/bpf/x");
     auto made = ebpf::Map::create(ebpf::MapSpec::make(BPF_MAP_TYPE_HASH, "x", 4, 4, 1));
     auto by_id = ebpf::Map::open_by_id(1);
+    auto typed = ebpf::HashMap<int, int>::create("x", 1);
+    auto typed_pin = ebpf::HashMap<int, int>::open_pinned("/sys/fs/bpf/x");
+    auto typed_id = ebpf::HashMap<int, int>::open_by_id(1);
 #elif CASE == 1
     object.attach_all();  // every program detached at once: 0 programs run
 #elif CASE == 2
@@ -34,5 +37,11 @@ void use(ebpf::Object& object, ebpf::Program program, ebpf::Map& map, ::bpf_prog
     ebpf::Map::create(ebpf::MapSpec::make(BPF_MAP_TYPE_HASH, "x", 4, 4, 1));
 #elif CASE == 9
     ebpf::Map::open_by_id(1);
+#elif CASE == 10
+    ebpf::HashMap<int, int>::create("x", 1);  // the map is made and closed at once
+#elif CASE == 11
+    ebpf::HashMap<int, int>::open_pinned("/sys/fs/bpf/x");
+#elif CASE == 12
+    ebpf::HashMap<int, int>::open_by_id(1);
 #endif
 }

@@ -19,11 +19,6 @@ namespace ebpf {
 namespace {
 
 using namespace btf_internal;
-using detail::ArrayInfo;
-using detail::BtfPlan;
-using detail::Lit;
-using detail::Op;
-using detail::Step;
 
 // Decimal digits two at a time, from a table: the one operation every value needs,
 // done without a library call.
@@ -428,8 +423,8 @@ const std::string& BtfFormatter::type_name() const noexcept {
 void BtfFormatter::append(std::string& out, std::span<const std::byte> value, Style style) const {
     const BtfPlan& p = *plan_;
     if (value.size() != p.size)
-        throw Error("cannot format " + std::to_string(value.size()) + " bytes as " + p.type_name + ", which is " +
-                    std::to_string(p.size) + " bytes");
+        throw Error::make(errc::size_mismatch, "cannot format " + std::to_string(value.size()) + " bytes as " +
+                                                   p.type_name + ", which is " + std::to_string(p.size) + " bytes");
     const int k = style == Style::json ? 0 : 1;
     Scratch& scratch = Scratch::mine();
     Cursor c{scratch.data.get(), scratch.data.get() + scratch.capacity};

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ebpf/error.hpp"
+
 // BTF bit offsets count from the least significant bit of little-endian memory; the
 // bitfield code reads and writes bytes that way.
 static_assert(std::endian::native == std::endian::little, "bitfield handling assumes little-endian");
@@ -20,6 +22,20 @@ static_assert(std::endian::native == std::endian::little, "bitfield handling ass
 namespace ebpf::btf_internal {
 
 __extension__ typedef unsigned __int128 u128;
+
+// The three kinds a BTF failure has: a value the caller gave (JSON text) that cannot be one
+// of the type; BTF that does not hold what it must (a member outside its parent, a scalar
+// of an impossible size, a cycle) — only BTF from a file or built by hand, as the kernel
+// refuses it; and types the formatter and parser do not handle (no layout, too large).
+[[nodiscard]] inline Error bad_input(std::string message) {
+    return Error::make(errc::bad_value, std::move(message));
+}
+[[nodiscard]] inline Error malformed(std::string message) {
+    return Error::make(errc::corrupt, std::move(message));
+}
+[[nodiscard]] inline Error unsupported(std::string message) {
+    return Error::make(errc::not_supported, std::move(message));
+}
 
 // Deeper than any real type; stops malformed BTF (a struct containing itself) from
 // recursing forever.

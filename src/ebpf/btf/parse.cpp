@@ -118,7 +118,7 @@ public:
 
     // Fills `r` (all zero, nothing decided) with a value of type_id.
     void value(std::uint32_t type_id, const nlohmann::json& j, Region r, std::string& path, int depth) {
-        if (depth > kMaxDepth) throw Error(context(path) + "types nested too deeply");
+        if (depth > kMaxDepth) throw malformed(context(path) + "types nested too deeply");
         const std::uint32_t id = skip_mods(b_, type_id);
         const btf_type* t = type_at(b_, id);
         // Before any width is derived from it: BTF from a file may declare any size.
@@ -153,7 +153,8 @@ public:
             case BTF_KIND_ARRAY:
                 return array(id, t, j, r, path, depth);
             default:
-                throw Error(context(path) + "cannot give a value of " + name_of(b_, id, 0) + ": it has no layout");
+                throw unsupported(context(path) + "cannot give a value of " + name_of(b_, id, 0) +
+                                  ": it has no layout");
         }
     }
 
@@ -170,24 +171,24 @@ private:
 
     void check_scalar_size(std::uint32_t id, std::uint64_t size, const std::string& path) const {
         if (size == 0 || size > kMaxScalarSize)
-            throw Error(context(path) + name(id) + " declares " + std::to_string(size) +
-                        " bytes, but a scalar has 1 to " + std::to_string(kMaxScalarSize));
+            throw malformed(context(path) + name(id) + " declares " + std::to_string(size) +
+                            " bytes, but a scalar has 1 to " + std::to_string(kMaxScalarSize));
     }
 
     void store(Region r, std::size_t size, u128 raw) {
         // BTF from a file may declare any size: only 1 to 16 bytes are a scalar (and a
         // zero-size one would hand memcpy a null region).
         if (size == 0 || size > kMaxScalarSize)
-            throw Error("BTF: a " + std::to_string(size) + "-byte scalar: a scalar has 1 to " +
-                        std::to_string(kMaxScalarSize) + " bytes");
-        if (size > r.size) throw Error("BTF: a " + std::to_string(size) + "-byte scalar does not fit its parent");
+            throw malformed("BTF: a " + std::to_string(size) + "-byte scalar: a scalar has 1 to " +
+                            std::to_string(kMaxScalarSize) + " bytes");
+        if (size > r.size) throw malformed("BTF: a " + std::to_string(size) + "-byte scalar does not fit its parent");
         std::memcpy(r.data, &raw, size);
         std::memset(r.mask, 0xff, size);
     }
 
     // Writes `width` bits at `bit`; true when they contradict bits already decided.
     static bool put_bits(Region r, std::uint64_t bit, unsigned width, u128 raw) {
-        if ((bit + width + 7) / 8 > r.size) throw Error("BTF: a bitfield lies outside its parent");
+        if ((bit + width + 7) / 8 > r.size) throw malformed("BTF: a bitfield lies outside its parent");
         bool conflict = false;
         while (width > 0) {
             const std::size_t byte = bit / 8;
@@ -241,10 +242,10 @@ private:
                     fits = false;
                     break;
                 case IntText::not_integer:
-                    throw Error(context(path) + shown(j) + " is not an integer");
+                    throw bad_input(context(path) + shown(j) + " is not an integer");
             }
         } else {
-            throw Error(context(path) + "expected an integer, got " + shown(j));
+            throw bad_input(context(path) + "expected an integer, got " + shown(j));
         }
         const u128 all = width >= 128 ? ~u128{0} : (u128{1} << width) - 1;
         u128 raw = magnitude;
@@ -259,14 +260,15 @@ private:
             if (negative) raw = (~magnitude + 1) & all;
         }
         if (!fits)
-            throw Error(context(path) + text + " does not fit in " + std::to_string(width) + "-bit " +
-                        (is_signed ? "signed" : "unsigned"));
+            throw bad_input(context(path) + text + " does not fit in " + std::to_string(width) + "-bit " +
+                            (is_signed ? "signed" : "unsigned"));
         return raw;
     }
 
     u128 boolean(const nlohmann::json& j, unsigned width, const std::string& path) {
         if (j.is_boolean()) return j.get<bool>() ? 1 : 0;
-        if (!j.is_number() && !j.is_string()) throw Error(context(path) + "expected true or false, got " + shown(j));
+        if (!j.is_number() && !j.is_string())
+            throw bad_input(context(path) + "expected true or false, got " + shown(j));
         return integer(j, width, false, path);
     }
 
@@ -280,10 +282,10 @@ private:
                 const std::uint64_t v = enumerator_value(t, i, t->size * 8);
                 const bool fits = btf_kflag(t) ? sign_extend(v, width) == v : low_bits(v, width) == v;
                 if (!fits)
-                    throw Error(context(path) + s + " (" +
-                                (btf_kflag(t) ? std::to_string(static_cast<std::int64_t>(v)) : std::to_string(v)) +
-                                ") does not fit in " + std::to_string(width) + "-bit " +
-                                (btf_kflag(t) ? "signed" : "unsigned"));
+                    throw bad_input(context(path) + s + " (" +
+                                    (btf_kflag(t) ? std::to_string(static_cast<std::int64_t>(v)) : std::to_string(v)) +
+                                    ") does not fit in " + std::to_string(width) + "-bit " +
+                                    (btf_kflag(t) ? "signed" : "unsigned"));
                 return low_bits(v, width);
             }
             bool negative, hex;
@@ -293,10 +295,10 @@ private:
                 for (std::uint16_t i = 0; i < btf_vlen(t) && i < 8; ++i)
                     names += std::string(i ? ", " : "") + enumerator_name(b_, t, i);
                 if (btf_vlen(t) > 8) names += ", ...";
-                throw Error(context(path) + shown(j) + " is not a value of " + name(id) + " (" + names + ")");
+                throw bad_input(context(path) + shown(j) + " is not a value of " + name(id) + " (" + names + ")");
             }
         } else if (!j.is_number()) {
-            throw Error(context(path) + "expected a name or number for " + name(id) + ", got " + shown(j));
+            throw bad_input(context(path) + "expected a name or number for " + name(id) + ", got " + shown(j));
         }
         return integer(j, width, btf_kflag(t), path);
     }
@@ -320,17 +322,17 @@ private:
             u128 magnitude;
             if (parse_integer_text(s, neg, hex, magnitude) != IntText::not_integer && hex && !neg)
                 return store(r, size, integer(j, static_cast<unsigned>(size * 8), false, path));  // the bits
-            throw Error(context(path) + shown(j) + " is not a number");
+            throw bad_input(context(path) + shown(j) + " is not a number");
         }
-        if (!j.is_number()) throw Error(context(path) + "expected a number, got " + shown(j));
+        if (!j.is_number()) throw bad_input(context(path) + "expected a number, got " + shown(j));
         put_float(r, size, j.get<double>(), j, path);
     }
 
     void put_float(Region r, std::size_t size, double v, const nlohmann::json& j, const std::string& path) {
-        if (size > r.size) throw Error("BTF: a float does not fit its parent");
+        if (size > r.size) throw malformed("BTF: a float does not fit its parent");
         if (size == 4) {
             if (std::isfinite(v) && std::fabs(v) > FLT_MAX)
-                throw Error(context(path) + shown(j) + " does not fit in float");
+                throw bad_input(context(path) + shown(j) + " does not fit in float");
             const auto f = static_cast<float>(v);
             std::memcpy(r.data, &f, 4);
             std::memset(r.mask, 0xff, 4);
@@ -342,18 +344,18 @@ private:
             std::memcpy(r.data, &ld, 10);  // the x87 number; the rest is padding
             std::memset(r.mask, 0xff, 10);
         } else {
-            throw Error(context(path) + "a " + std::to_string(size) +
-                        "-byte float can only be given as its bits (\"0x...\")");
+            throw bad_input(context(path) + "a " + std::to_string(size) +
+                            "-byte float can only be given as its bits (\"0x...\")");
         }
     }
 
     void composite(std::uint32_t id, const btf_type* t, const nlohmann::json& j, Region r, std::string& path,
                    int depth) {
         const std::string type = name(id);
-        if (!j.is_object()) throw Error(context(path) + "expected an object for " + type + ", got " + shown(j));
+        if (!j.is_object()) throw bad_input(context(path) + "expected an object for " + type + ", got " + shown(j));
         const std::vector<Field> fields = collect_fields(b_, t, 0, depth);
         if (btf_is_union(t) && j.empty() && !fields.empty())
-            throw Error(context(path) + type + " needs one member, got none");
+            throw bad_input(context(path) + type + " needs one member, got none");
         struct Given {
             const char* name;
             std::uint64_t begin, end;  // bits
@@ -363,7 +365,7 @@ private:
         for (const auto& [key, member] : j.items()) {
             const auto f =
                 std::find_if(fields.begin(), fields.end(), [&k = key](const Field& x) { return k == x.name; });
-            if (f == fields.end()) throw Error(context(path) + type + " has no field '" + key + "'");
+            if (f == fields.end()) throw bad_input(context(path) + type + " has no field '" + key + "'");
             const std::size_t saved = path.size();
             if (!path.empty()) path += '.';
             path += key;
@@ -378,7 +380,7 @@ private:
                 const std::size_t size = size_of(b_, f->type);
                 const std::size_t offset = f->bit / 8;
                 if (offset + size > r.size)
-                    throw Error("BTF type " + type + ": member '" + f->name + "' lies outside it");
+                    throw malformed("BTF type " + type + ": member '" + f->name + "' lies outside it");
                 scratch.assign(size * 2, 0);
                 const Region mine{scratch.data(), scratch.data() + size, size};
                 value(f->type, member, mine, path, depth + 1);
@@ -389,8 +391,9 @@ private:
             if (conflict) {
                 const auto other = std::find_if(given.begin(), given.end(),
                                                 [&](const Given& x) { return x.begin < g.end && g.begin < x.end; });
-                throw Error(context(path) + "'" + std::string(other != given.end() ? other->name : "?") + "' and '" +
-                            key + "' of " + type + " share bytes but give them different values; give one of them");
+                throw bad_input(context(path) + "'" + std::string(other != given.end() ? other->name : "?") +
+                                "' and '" + key + "' of " + type +
+                                " share bytes but give them different values; give one of them");
             }
             given.push_back(g);
         }
@@ -401,28 +404,28 @@ private:
         const std::size_t stride = size_of(b_, a->type);
         const std::size_t count = a->nelems;
         if (stride != 0 && count > r.size / stride)  // not stride * count: that may wrap
-            throw Error("BTF type " + name(id) + " does not fit its parent");
+            throw malformed("BTF type " + name(id) + " does not fit its parent");
         const bool text = is_text_char(b_, a->type);
         if (text && j.is_string()) {
             std::string bytes;
             std::uint32_t bad = 0;
             if (!latin1_bytes(j.get_ref<const std::string&>(), bytes, bad)) {
-                if (bad == 0xffffffff) throw Error(context(path) + "the string is not valid UTF-8");
+                if (bad == 0xffffffff) throw bad_input(context(path) + "the string is not valid UTF-8");
                 char cp[16];
                 std::snprintf(cp, sizeof cp, "U+%04X", bad);
-                throw Error(context(path) + "character " + cp + " does not fit in " + name(id) +
-                            " (one byte per character, U+0000 to U+00FF)");
+                throw bad_input(context(path) + "character " + cp + " does not fit in " + name(id) +
+                                " (one byte per character, U+0000 to U+00FF)");
             }
             // A char array holds a C string, which ends at its first NUL: the formatter
             // shows nothing after it, so text after it could not come back. NULs at the
             // end are the terminator and its padding, and are fine.
             if (const auto nul = bytes.find('\0');
                 nul != std::string::npos && bytes.find_first_not_of('\0', nul) != std::string::npos)
-                throw Error::make(errc::bad_value, context(path) + shown(j) + " has text after a NUL: " + name(id) +
-                                                       " holds a C string, which ends at its first NUL");
+                throw bad_input(context(path) + shown(j) + " has text after a NUL: " + name(id) +
+                                " holds a C string, which ends at its first NUL");
             if (bytes.size() > count)
-                throw Error(context(path) + shown(j) + " is " + std::to_string(bytes.size()) +
-                            (bytes.size() == 1 ? " byte" : " bytes") + ", more than fit in " + name(id));
+                throw bad_input(context(path) + shown(j) + " is " + std::to_string(bytes.size()) +
+                                (bytes.size() == 1 ? " byte" : " bytes") + ", more than fit in " + name(id));
             if (count == 0) return;  // char x[]: nothing to fill (and maybe no buffer)
             std::memcpy(r.data, bytes.data(), bytes.size());
             // The terminating NUL is part of the value; bytes after it are not decided.
@@ -430,11 +433,11 @@ private:
             return;
         }
         if (!j.is_array())
-            throw Error(context(path) + "expected an array" + (text ? " or a string" : "") + " for " + name(id) +
-                        ", got " + shown(j));
+            throw bad_input(context(path) + "expected an array" + (text ? " or a string" : "") + " for " + name(id) +
+                            ", got " + shown(j));
         if (j.size() != count)
-            throw Error(context(path) + "expected " + std::to_string(count) + " elements for " + name(id) + ", got " +
-                        std::to_string(j.size()));
+            throw bad_input(context(path) + "expected " + std::to_string(count) + " elements for " + name(id) +
+                            ", got " + std::to_string(j.size()));
         const std::size_t saved = path.size();
         for (std::size_t i = 0; i < count; ++i) {
             path += "[" + std::to_string(i) + "]";

@@ -16,11 +16,6 @@ namespace ebpf {
 namespace {
 
 using namespace btf_internal;
-using detail::ArrayInfo;
-using detail::BtfPlan;
-using detail::Lit;
-using detail::Op;
-using detail::Step;
 
 // Bounds on what one type may cost. BTF from a file may describe a value whose text is
 // out of all proportion to its bytes: arrays of zero-size elements repeat with no bytes
@@ -84,14 +79,14 @@ private:
             throw too_large("a value's text could exceed " + std::to_string(text_limit_) + " bytes");
     }
     Error too_large(const std::string& why) const {
-        return Error::make(errc::not_supported, "BTF type " + p_.type_name + " is too large to format: " + why);
+        return unsupported("BTF type " + p_.type_name + " is too large to format: " + why);
     }
     // `limit`: bytes in the region the step's offset counts from (the value or one array
     // element); malformed BTF must not make the formatter read past the value.
     void push(Step s, std::uint64_t limit) {
         if (std::uint64_t{s.offset} + s.size > limit)
-            throw Error("BTF type " + p_.type_name + ": a member lies outside its " + std::to_string(limit) +
-                        "-byte parent");
+            throw malformed("BTF type " + p_.type_name + ": a member lies outside its " + std::to_string(limit) +
+                            "-byte parent");
         std::uint64_t room = 21;  // a 64-bit integer, signed
         switch (s.op) {
             case Op::chars:
@@ -131,7 +126,7 @@ private:
     // An offset inside the region, narrowed to what a step holds. Checked before the
     // narrowing: BTF offsets are 32 bits of bits, so wild ones must not wrap around.
     std::uint32_t offset_in(std::uint64_t offset, std::uint64_t limit) const {
-        if (offset > limit) throw Error("BTF type " + p_.type_name + ": a member lies outside its parent");
+        if (offset > limit) throw malformed("BTF type " + p_.type_name + ": a member lies outside its parent");
         return static_cast<std::uint32_t>(offset);
     }
 
@@ -140,21 +135,21 @@ private:
     // of 65,525 bytes), and the runner copies a scalar into a 16-byte local.
     std::uint32_t scalar_size(std::uint32_t id, std::uint64_t size) const {
         if (size == 0 || size > kMaxScalarSize)
-            throw Error("BTF type " + p_.type_name + ": " + name_of(b_, id, 0) + " declares " + std::to_string(size) +
-                        " bytes, but a scalar has 1 to " + std::to_string(kMaxScalarSize));
+            throw malformed("BTF type " + p_.type_name + ": " + name_of(b_, id, 0) + " declares " +
+                            std::to_string(size) + " bytes, but a scalar has 1 to " + std::to_string(kMaxScalarSize));
         return static_cast<std::uint32_t>(size);
     }
 
     void value(std::uint32_t type_id, std::uint64_t offset, std::uint64_t limit, int depth) {
-        if (depth > kMaxDepth) throw Error("BTF type " + p_.type_name + ": types nested too deeply");
+        if (depth > kMaxDepth) throw malformed("BTF type " + p_.type_name + ": types nested too deeply");
         const std::uint32_t id = skip_mods(b_, type_id);
         const btf_type* t = type_at(b_, id);
         Step s;
         s.offset = offset_in(offset, limit);
         switch (btf_kind(t)) {
             case BTF_KIND_INT:
+                s.size = scalar_size(id, t->size);  // first: an int's bits are read from its size
                 if (btf_int_offset(t) != 0 || btf_int_bits(t) != t->size * 8) return bitfield(id, offset * 8, 0, limit);
-                s.size = scalar_size(id, t->size);
                 if (btf_int_encoding(t) & BTF_INT_BOOL && t->size <= 8) {
                     s.op = Op::boolean;
                 } else {
@@ -227,7 +222,7 @@ private:
             case BTF_KIND_ARRAY:
                 return array(id, t, offset, limit, depth);
             default:
-                throw Error("cannot format " + name_of(b_, id, 0) + ": it has no layout");
+                throw unsupported("cannot format " + name_of(b_, id, 0) + ": it has no layout");
         }
     }
 
@@ -243,7 +238,7 @@ private:
         if (a->nelems == 0) return literal("[]", "{}");  // a flexible array member: no bytes
         const std::uint64_t stride = size_of(b_, a->type);
         if (stride != 0 && a->nelems > (limit - offset) / stride)
-            throw Error("BTF type " + p_.type_name + ": " + name_of(b_, id, 0) + " lies outside its parent");
+            throw malformed("BTF type " + p_.type_name + ": " + name_of(b_, id, 0) + " lies outside its parent");
         s.op = Op::array;
         s.aux = static_cast<std::uint32_t>(p_.arrays.size());
         p_.arrays.push_back({a->nelems, static_cast<std::uint32_t>(stride), 0, 0, {}, {}, {}});

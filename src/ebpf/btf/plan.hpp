@@ -94,4 +94,14 @@ void compile_plan(const ::btf* b, std::uint32_t type_id, BtfPlan& plan);
 
 }  // namespace detail
 
+namespace btf_internal {
+// The plan's types by their short names, for the compiler and the runner (which say
+// `using namespace btf_internal`).
+using detail::ArrayInfo;
+using detail::BtfPlan;
+using detail::Lit;
+using detail::Op;
+using detail::Step;
+}  // namespace btf_internal
+
 }  // namespace ebpf

@@ -22,7 +22,7 @@ const char* name_at(const ::btf* b, std::uint32_t offset) {
 
 const btf_type* type_at(const ::btf* b, std::uint32_t id) {
     const btf_type* t = btf__type_by_id(b, id);
-    if (!t) throw Error("BTF has no type with id " + std::to_string(id));
+    if (!t) throw malformed("BTF has no type with id " + std::to_string(id));
     return t;
 }
 
@@ -42,7 +42,7 @@ std::uint32_t skip_mods(const ::btf* b, std::uint32_t id) {
                 return id;
         }
     }
-    throw Error("BTF type " + std::to_string(id) + ": typedef/qualifier chain too long");
+    throw malformed("BTF type " + std::to_string(id) + ": typedef/qualifier chain too long");
 }
 
 std::string name_of(const ::btf* b, std::uint32_t id, int depth) {
@@ -107,7 +107,7 @@ bool is_text_char(const ::btf* b, std::uint32_t elem) {
 
 std::size_t size_of(const ::btf* b, std::uint32_t id) {
     const long long size = btf__resolve_size(b, id);
-    if (size < 0) throw Error("BTF type " + name_of(b, id, 0) + " has no size");
+    if (size < 0) throw unsupported("BTF type " + name_of(b, id, 0) + " has no size");
     return static_cast<std::size_t>(size);
 }
 
@@ -120,12 +120,11 @@ constexpr std::size_t kMaxMembersVisited = std::size_t{1} << 18;
 
 void collect_into(const ::btf* b, const btf_type* t, std::uint64_t base_bit, std::vector<Field>& out, int depth,
                   std::size_t& visited) {
-    if (depth > kMaxDepth) throw Error::make(errc::corrupt, "BTF types nested too deeply");
+    if (depth > kMaxDepth) throw malformed("BTF types nested too deeply");
     visited += btf_vlen(t);
     if (visited > kMaxMembersVisited)
-        throw Error::make(errc::not_supported, "BTF: a struct or union with more than " +
-                                                   std::to_string(kMaxMembersVisited) +
-                                                   " members, counting those of its anonymous members");
+        throw unsupported("BTF: a struct or union with more than " + std::to_string(kMaxMembersVisited) +
+                          " members, counting those of its anonymous members");
     if (btf_is_datasec(t)) {
         const btf_var_secinfo* v = btf_var_secinfos(t);
         for (std::uint16_t i = 0; i < btf_vlen(t); ++i, ++v) {
@@ -190,10 +189,11 @@ BitLayout bit_layout(const ::btf* b, std::uint32_t type_id, std::uint64_t bit, s
         l.width = bitfield ? bitfield : l.type->size * 8;
         l.is_signed = btf_kflag(l.type);
     } else {
-        throw Error("bitfield of " + name_of(b, l.type_id, 0) + ": only integers and enums can be bitfields");
+        throw malformed("bitfield of " + name_of(b, l.type_id, 0) + ": only integers and enums can be bitfields");
     }
-    if (l.width == 0 || l.width > 64)
-        throw Error("bitfield of " + std::to_string(l.width) + " bits: only 1 to 64 bits are supported");
+    if (l.width == 0) throw malformed("bitfield of 0 bits: only 1 to 64 bits are supported");
+    if (l.width > 64)
+        throw unsupported("bitfield of " + std::to_string(l.width) + " bits: only 1 to 64 bits are supported");
     return l;
 }
 
@@ -264,19 +264,19 @@ void Btf::Free::operator()(::btf* b) const noexcept {
 }
 
 Btf::Btf(::btf* owned) : btf_(owned) {
-    if (!owned) throw Error("BTF: no btf object given");
+    if (!owned) throw bad_input("BTF: no btf object given");
 }
 
 Btf Btf::from_kernel(std::uint32_t btf_id) {
-    if (btf_id == 0) throw Error("BTF id 0: the map has no BTF");
+    if (btf_id == 0) throw Error::make(errc::not_found, "BTF id 0: the map has no BTF");
     ::btf* b = btf__load_from_kernel_by_id(btf_id);
-    if (!b) throw_error(errno, "BTF id " + std::to_string(btf_id) + ": load from the kernel");
+    if (!b) throw Error::sys(errno, "BTF id " + std::to_string(btf_id) + ": load from the kernel");
     return Btf(b);
 }
 
 Btf Btf::vmlinux() {
     ::btf* b = btf__load_vmlinux_btf();
-    if (!b) throw_error(errno, "kernel BTF (/sys/kernel/btf/vmlinux): load");
+    if (!b) throw Error::sys(errno, "kernel BTF (/sys/kernel/btf/vmlinux): load");
     return Btf(b);
 }
 
@@ -285,6 +285,10 @@ std::string Btf::type_name(std::uint32_t type_id) const {
 }
 
 std::size_t Btf::type_size(std::uint32_t type_id) const {
+    // The caller's id (BtfFormatter and btf_parse start here): a missing one is not_found,
+    // while a missing type that another type refers to is malformed BTF (type_at).
+    if (!btf__type_by_id(get(), type_id))
+        throw Error::make(errc::not_found, "BTF has no type with id " + std::to_string(type_id));
     return size_of(get(), type_id);
 }
 
@@ -318,7 +322,7 @@ std::uint32_t Btf::find(std::string_view name) const {
     else
         id = found(name, {BTF_KIND_TYPEDEF, BTF_KIND_INT, BTF_KIND_FLOAT, BTF_KIND_STRUCT, BTF_KIND_UNION,
                           BTF_KIND_ENUM, BTF_KIND_ENUM64, BTF_KIND_DATASEC});
-    if (id == 0) throw Error("BTF has no type '" + std::string(name) + "'");
+    if (id == 0) throw Error::make(errc::not_found, "BTF has no type '" + std::string(name) + "'");
     return id;
 }
 
