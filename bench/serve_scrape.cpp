@@ -150,23 +150,27 @@ int main(int argc, char** argv) {
         getrusage(RUSAGE_SELF, &usage);
 
         std::string md = "## `serve --map`: scrape cost of a pinned BTF struct map\n\n";
-        md += bench::machine_line() + ". The machine is shared by six engineers building and testing at the same "
+        md += bench::machine_line() +
+              ". The machine is shared by six engineers building and testing at the same "
               "time: numbers are from one run and noisy.\n\n";
-        md += "What is measured: `map_export::make_collectors()` on one pinned hash map (struct key: pid, comm, "
-              "two IPv4 addresses, two ports, an enum; struct value: packets, bytes, state — 3 series an entry), "
-              "then `collect()` of its collectors — the batched map walk, label rendering and the samples, i.e. "
-              "everything a scrape does except writing the text. The `serve` HTTP endpoint and its exposition "
-              "writer were not on main when this was run, so rendering and HTTP are not included. Median of the "
-              "rounds after one warm-up round; CPU is the process's CPU time over the same interval.\n\n";
-        md += "| entries | samples | rounds | scrape wall (median) | scrape CPU (median) |\n|---:|---:|---:|---:|---:|\n";
+        md +=
+            "What is measured: `map_export::make_collectors()` on one pinned hash map (struct key: pid, comm, "
+            "two IPv4 addresses, two ports, an enum; struct value: packets, bytes, state — 3 series an entry), "
+            "then `collect()` of its collectors — the batched map walk, label rendering and the samples, i.e. "
+            "everything a scrape does except writing the text. The `serve` HTTP endpoint and its exposition "
+            "writer were not on main when this was run, so rendering and HTTP are not included. Median of the "
+            "rounds after one warm-up round; CPU is the process's CPU time over the same interval.\n\n";
+        md +=
+            "| entries | samples | rounds | scrape wall (median) | scrape CPU (median) |\n|---:|---:|---:|---:|---:|\n";
         char line[200];
         for (const Row& r : rows) {
-            std::snprintf(line, sizeof line, "| %u | %zu | %d | %.2f ms | %.2f ms |\n", r.entries, r.series,
-                          r.rounds, r.wall_ms, r.cpu_ms);
+            std::snprintf(line, sizeof line, "| %u | %zu | %d | %.2f ms | %.2f ms |\n", r.entries, r.series, r.rounds,
+                          r.wall_ms, r.cpu_ms);
             md += line;
         }
-        std::snprintf(line, sizeof line, "\nPeak RSS of the benchmark process (maps filled from user space, "
-                                         "largest scrape held in memory): %.1f MiB.\n",
+        std::snprintf(line, sizeof line,
+                      "\nPeak RSS of the benchmark process (maps filled from user space, "
+                      "largest scrape held in memory): %.1f MiB.\n",
                       static_cast<double>(usage.ru_maxrss) / 1024.0);
         md += line;
         bench::write_section(report, "serve-scrape", md);

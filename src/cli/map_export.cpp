@@ -10,12 +10,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <limits>
-#include <optional>
 #include <cstring>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -99,18 +99,23 @@ void render(std::string& out, const LabelField& f, const std::byte* key) {
             return append_wide(out, p, f.slot.size);
         case Render::boolean: {
             const std::uint64_t v = read_unsigned(key, f.slot);
-            if (v <= 1) out += v ? "true" : "false";
-            else append_number(out, v);
+            if (v <= 1)
+                out += v ? "true" : "false";
+            else
+                append_number(out, v);
             return;
         }
         case Render::enumeration: {
-            const std::uint64_t v = f.slot.is_signed ? static_cast<std::uint64_t>(read_signed(key, f.slot))
-                                                     : read_unsigned(key, f.slot);
+            const std::uint64_t v =
+                f.slot.is_signed ? static_cast<std::uint64_t>(read_signed(key, f.slot)) : read_unsigned(key, f.slot);
             const auto it = std::lower_bound(f.enumerators.begin(), f.enumerators.end(), v,
                                              [](const auto& e, std::uint64_t x) { return e.first < x; });
-            if (it != f.enumerators.end() && it->first == v) out += it->second;
-            else if (f.slot.is_signed) append_number(out, static_cast<std::int64_t>(v));
-            else append_number(out, v);
+            if (it != f.enumerators.end() && it->first == v)
+                out += it->second;
+            else if (f.slot.is_signed)
+                append_number(out, static_cast<std::int64_t>(v));
+            else
+                append_number(out, v);
             return;
         }
         case Render::floating: {
@@ -158,8 +163,10 @@ void render(std::string& out, const LabelField& f, const std::byte* key) {
             for (std::uint32_t i = 0; i < f.count; ++i) {
                 if (i) out += ',';
                 const Slot element{f.slot.offset + i * f.element_size, f.element_size, 0, 0, f.slot.is_signed};
-                if (f.slot.is_signed) append_number(out, read_signed(key, element));
-                else append_number(out, read_unsigned(key, element));
+                if (f.slot.is_signed)
+                    append_number(out, read_signed(key, element));
+                else
+                    append_number(out, read_unsigned(key, element));
             }
             return;
         case Render::hex:

@@ -39,7 +39,7 @@ std::string joined(const std::vector<BtfLeaf::Step>& path, std::size_t end, cons
 // on them (saddr, daddr, src_ip, dst_addr, ip6, saddr_v6, remote_addr …).
 bool address_name(std::string_view raw) {
     const std::string n = lower(bare(raw));
-    static const std::set<std::string, std::less<>> whole{"src", "dst", "ip", "ip4", "ip6", "ipv4", "ipv6",
+    static const std::set<std::string, std::less<>> whole{"src",  "dst",   "ip",    "ip4", "ip6", "ipv4",  "ipv6",
                                                           "addr", "addr4", "addr6", "sip", "dip", "saddr", "daddr"};
     if (whole.count(n)) return true;
     for (std::string_view suffix : {"addr", "addr4", "addr6", "_ip", "_ip4", "_ip6", "_ipv4", "_ipv6"})
@@ -147,7 +147,7 @@ std::vector<LabelField> plan_labels(const std::vector<BtfLeaf>& leaves) {
                     f.render = Render::hex;
                 break;
             case BtfLeaf::Kind::other:
-                f.render = named_address && l.size == 16 ? Render::ipv6
+                f.render = named_address && l.size == 16  ? Render::ipv6
                            : named_address && l.size == 4 ? Render::ipv4
                                                           : Render::hex;
                 break;
@@ -227,9 +227,9 @@ MapPlan plan_map(const ebpf::Map& map, const std::string& path, const std::vecto
     const auto leaves = [&](std::uint32_t type_id, std::uint32_t size, const char* part) {
         std::vector<BtfLeaf> out = type_id != 0 ? ebpf::btf_leaves(*btf, type_id) : raw_leaves(size);
         if (out.empty())
-            throw ebpf::Error::make(ebpf::errc::not_supported,
-                                    what + ": its " + part + " has no BTF and, at " + std::to_string(size) +
-                                        " bytes, is not a plain integer to read without it");
+            throw ebpf::Error::make(ebpf::errc::not_supported, what + ": its " + part + " has no BTF and, at " +
+                                                                   std::to_string(size) +
+                                                                   " bytes, is not a plain integer to read without it");
         return out;
     };
     const std::vector<BtfLeaf> key = leaves(info.btf_key_type_id, info.key_size, "key");
@@ -283,11 +283,12 @@ MapPlan plan_map(const ebpf::Map& map, const std::string& path, const std::vecto
             if (grows && name.ends_with("_total")) name.resize(name.size() - 6);
         }
         f.family = unique(std::move(name), families);
-        f.help = std::string(type_text(f.type)) + " from " +
-                 (l.path.empty() ? "the value" : "field '" + f.path + "'") + " (" + field_type + ")" + origin;
+        f.help = std::string(type_text(f.type)) + " from " + (l.path.empty() ? "the value" : "field '" + f.path + "'") +
+                 " (" + field_type + ")" + origin;
         if (buckets)
-            f.help += "; log2 buckets: slot i counts values in [2^i, 2^(i+1)) (slot 0: 0 and 1), "
-                      "_sum approximated from bucket midpoints";
+            f.help +=
+                "; log2 buckets: slot i counts values in [2^i, 2^(i+1)) (slot 0: 0 and 1), "
+                "_sum approximated from bucket midpoints";
         (buckets ? plan.histograms : plan.values).push_back(std::move(f));
     }
     if (plan.values.empty() && plan.histograms.empty()) {

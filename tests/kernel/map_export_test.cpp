@@ -1,9 +1,9 @@
 // `serve --map`'s exporter against real pinned maps (tests/bpf/serve_maps.bpf.c): the
 // object is loaded, its maps pinned in this process's own bpffs directory and filled with
 // known entries, then make_collectors() runs and every family, label and value is checked.
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -147,8 +147,7 @@ TEST_F(MapExport, StructKeyBecomesLabelsAndEachNumericFieldAFamily) {
     options.pinned = {pin("flows")};
     const auto families = scrape_once(options);
     EXPECT_EQ(names(families), (std::vector<std::string>{"ebpf_map_flows_packets", "ebpf_map_flows_bytes",
-                                                         "ebpf_map_flows_something",
-                                                         "ebpf_exporter_series_dropped"}));
+                                                         "ebpf_map_flows_something", "ebpf_exporter_series_dropped"}));
     const std::string la =
         "pid=101,comm=curl,proto=FLOW_TCP,saddr=10.0.0.101,daddr=2001:db8::1,dst=192.168.1.2,inner_port=443,"
         "inner_zone=-3,ip6=fe80::2,outbound=true";
@@ -229,11 +228,10 @@ TEST_F(MapExport, Log2ArraysAreHistogramsWithLibbpfToolsBounds) {
     const Family& h = family(families, "ebpf_map_latency_slots");
     EXPECT_EQ(h.type, Type::histogram);
     ASSERT_EQ(h.samples.size(), 2u);  // an array has every index
-    const Sample& s = *std::find_if(h.samples.begin(), h.samples.end(),
-                                    [](const Sample& x) { return labels(x) == "key=0"; });
-    const std::vector<std::pair<double, std::uint64_t>> expected{{1, 1},  {3, 3},   {7, 3},   {15, 6},
-                                                                 {31, 6}, {63, 6},  {127, 6}, {255, 7},
-                                                                 {INFINITY, 7}};
+    const Sample& s =
+        *std::find_if(h.samples.begin(), h.samples.end(), [](const Sample& x) { return labels(x) == "key=0"; });
+    const std::vector<std::pair<double, std::uint64_t>> expected{{1, 1},  {3, 3},   {7, 3},   {15, 6},      {31, 6},
+                                                                 {63, 6}, {127, 6}, {255, 7}, {INFINITY, 7}};
     EXPECT_EQ(s.buckets, expected);
     EXPECT_EQ(s.count, 7u);
     // Midpoints: slot 0: 0.5, slot 1: 2.5, slot 3: 11.5, slot 7: 191.5.
@@ -249,8 +247,8 @@ TEST_F(MapExport, Log2ArraysAreHistogramsWithLibbpfToolsBounds) {
     const auto bare_families = scrape_once(options);
     const Family& b = family(bare_families, "ebpf_map_bare_hist");
     ASSERT_EQ(b.samples.size(), 1u);
-    EXPECT_EQ(b.samples[0].buckets, (std::vector<std::pair<double, std::uint64_t>>{
-                                        {1, 0}, {3, 0}, {7, cpus}, {15, cpus}, {INFINITY, cpus}}));
+    EXPECT_EQ(b.samples[0].buckets,
+              (std::vector<std::pair<double, std::uint64_t>>{{1, 0}, {3, 0}, {7, cpus}, {15, cpus}, {INFINITY, cpus}}));
     EXPECT_DOUBLE_EQ(b.samples[0].sum, cpus * 5.5);
 }
 
@@ -318,8 +316,7 @@ TEST_F(MapExport, MapDirExportsEveryMapAndSkipsOtherPinsWithAReason) {
     auto collectors = me::make_collectors(options, skipped);
     std::vector<std::string> collector_names;
     for (const auto& c : collectors) collector_names.push_back(c->name());
-    EXPECT_EQ(collector_names,
-              (std::vector<std::string>{"map:by_index", "map:flows", "map:per_cpu", "map_export"}));
+    EXPECT_EQ(collector_names, (std::vector<std::string>{"map:by_index", "map:flows", "map:per_cpu", "map_export"}));
     ASSERT_EQ(skipped.size(), 4u);
     const auto reason = [&](const std::string& needle) {
         return std::count_if(skipped.begin(), skipped.end(),
@@ -355,7 +352,11 @@ TEST_F(MapExport, BadPinsAreRefusedWithOneLine) {
     EXPECT_NE(error_of(options).find("no such pin"), std::string::npos) << error_of(options);
 
     const std::string tmp = "/tmp/" + test::unique_name("ebpf-export-file-");
-    { std::FILE* f = std::fopen(tmp.c_str(), "w"); ASSERT_TRUE(f); std::fclose(f); }
+    {
+        std::FILE* f = std::fopen(tmp.c_str(), "w");
+        ASSERT_TRUE(f);
+        std::fclose(f);
+    }
     options.pinned = {tmp};
     EXPECT_NE(error_of(options).find("not on a bpf filesystem"), std::string::npos) << error_of(options);
     std::remove(tmp.c_str());
