@@ -139,11 +139,12 @@ void render(std::string& out, const LabelField& f, const std::byte* key) {
                 }
             }
             return;
-        case Render::ipv4: {
-            char buf[INET_ADDRSTRLEN];
-            if (inet_ntop(AF_INET, p, buf, sizeof buf)) out += buf;
+        case Render::ipv4:  // by hand: glibc's inet_ntop formats IPv4 with sprintf
+            for (int i = 0; i < 4; ++i) {
+                if (i) out += '.';
+                append_number(out, static_cast<unsigned>(p[i]));
+            }
             return;
-        }
         case Render::ipv6: {
             char buf[INET6_ADDRSTRLEN];
             if (inet_ntop(AF_INET6, p, buf, sizeof buf)) out += buf;
