@@ -241,8 +241,9 @@ public:
         for (const ValueField& f : plan_.values) families.push_back({f.family, f.help, f.type, {}});
         for (const ValueField& f : plan_.histograms) families.push_back({f.family, f.help, f.type, {}});
         const std::size_t available = budget_->available();
-        const std::size_t expected = std::min<std::size_t>(map_.info().max_entries, available / plan_.series_per_entry);
-        for (Family& f : families) f.samples.reserve(expected);
+        // Room for as many entries as the last scrape had (not max_entries: a mostly empty
+        // 1M-entry LRU map must not cost 1M samples of memory at every scrape).
+        for (Family& f : families) f.samples.reserve(last_entries_);
 
         const std::size_t key_size = map_.info().key_size;
         const std::size_t stride = map_.value_stride();
@@ -281,6 +282,7 @@ public:
         });
         (void)walked.complete;  // a map changing under the walk: what was seen is what is exported
         budget_->spend(map_.name(), spent, cut);
+        last_entries_ = spent / plan_.series_per_entry;
         for (Family& f : families) out.push_back(std::move(f));
     }
 
@@ -288,6 +290,7 @@ private:
     ebpf::Map map_;
     MapPlan plan_;
     std::shared_ptr<Budget> budget_;
+    std::size_t last_entries_ = 0;
 };
 
 // Last in the list: reports what --max-series cut, and ends this thread's scrape.

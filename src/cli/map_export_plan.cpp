@@ -281,6 +281,14 @@ MapPlan plan_map(const ebpf::Map& map, const std::string& path, const std::vecto
             f.type = grows ? metrics::Type::counter : metrics::Type::gauge;
             // The writer appends _total to counters.
             if (grows && name.ends_with("_total")) name.resize(name.size() - 6);
+            // Prometheus keeps these suffixes for counters and histograms: a gauge named
+            // so would read as part of one (and promtool's lint says so).
+            if (!grows)
+                for (std::string_view reserved : {"_total", "_count", "_sum", "_bucket"})
+                    if (name.ends_with(reserved)) {
+                        name += "_value";
+                        break;
+                    }
         }
         f.family = unique(std::move(name), families);
         f.help = std::string(type_text(f.type)) + " from " + (l.path.empty() ? "the value" : "field '" + f.path + "'") +

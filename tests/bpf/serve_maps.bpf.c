@@ -33,7 +33,7 @@ struct flow_value {
 
 struct cpu_value {
     __u64 events;
-    __s64 level;
+    __s64 delta_sum; /* signed: a gauge, and "_sum" is kept for histograms */
 };
 
 #define SLOTS 8

@@ -189,8 +189,9 @@ TEST_F(MapExport, PerCpuValuesAreSummedOverPossibleCpus) {
     const Family& events = family(families, "ebpf_map_per_cpu_events");
     EXPECT_EQ(events.type, Type::counter);
     EXPECT_EQ(by_labels(events), (std::map<std::string, double>{{"key=1", triangle}, {"key=2", 2 * triangle}}));
-    const Family& level = family(families, "ebpf_map_per_cpu_level");
-    EXPECT_EQ(level.type, Type::gauge);  // signed: never a counter
+    // Signed: never a counter; and a gauge must not end in _sum (kept for histograms).
+    const Family& level = family(families, "ebpf_map_per_cpu_delta_sum_value");
+    EXPECT_EQ(level.type, Type::gauge);
     EXPECT_EQ(by_labels(level), (std::map<std::string, double>{{"key=1", -1.0 * cpus}, {"key=2", -2.0 * cpus}}));
 }
 
