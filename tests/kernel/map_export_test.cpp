@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -306,6 +307,8 @@ TEST_F(MapExport, ValueFieldPicksFamilies) {
 TEST_F(MapExport, MapDirExportsEveryMapAndSkipsOtherPinsWithAReason) {
     const ebpf::Program prog = object_->program("serve_maps_noop");
     ASSERT_EQ(bpf_obj_pin(prog.fd(), pin("prog").c_str()), 0);
+    ASSERT_EQ(::mkdir(pin("sub").c_str(), 0700), 0);
+    ASSERT_EQ(::symlink(pin("flows").c_str(), pin("link").c_str()), 0);
     ebpf::Map by_index = writable("by_index");
     const std::uint32_t two = 2;
     const std::uint64_t value = 42;
@@ -318,7 +321,7 @@ TEST_F(MapExport, MapDirExportsEveryMapAndSkipsOtherPinsWithAReason) {
     std::vector<std::string> collector_names;
     for (const auto& c : collectors) collector_names.push_back(c->name());
     EXPECT_EQ(collector_names, (std::vector<std::string>{"map:by_index", "map:flows", "map:per_cpu", "map_export"}));
-    ASSERT_EQ(skipped.size(), 4u);
+    ASSERT_EQ(skipped.size(), 6u) << testing::PrintToString(skipped);
     const auto reason = [&](const std::string& needle) {
         return std::count_if(skipped.begin(), skipped.end(),
                              [&](const std::string& s) { return s.find(needle) != std::string::npos; });
@@ -327,13 +330,15 @@ TEST_F(MapExport, MapDirExportsEveryMapAndSkipsOtherPinsWithAReason) {
     EXPECT_EQ(reason("--histogram"), 2) << testing::PrintToString(skipped);
     EXPECT_EQ(reason("/prog' is a program, not a map"), 1) << testing::PrintToString(skipped);
     EXPECT_EQ(reason("ringbuf"), 1) << testing::PrintToString(skipped);
+    EXPECT_EQ(reason("/sub': a directory"), 1) << testing::PrintToString(skipped);
+    EXPECT_EQ(reason("/link': a symlink"), 1) << testing::PrintToString(skipped);
     const auto families = scrape(collectors);
     EXPECT_EQ(by_labels(family(families, "ebpf_map_by_index")).at("key=2"), 42);
 
     options.histogram = true;
     skipped.clear();
     EXPECT_EQ(me::make_collectors(options, skipped).size(), 6u);  // five maps and the bookkeeping
-    EXPECT_EQ(skipped.size(), 2u) << testing::PrintToString(skipped);
+    EXPECT_EQ(skipped.size(), 4u) << testing::PrintToString(skipped);
 }
 
 std::string error_of(const me::Options& options) {
