@@ -8,7 +8,7 @@
 // `ebpf-tool serve --map pinned …` over HTTP (plus rendering and the server), with the
 // server's CPU time from /proc and its peak RSS idle and after scraping.
 //
-// Usage: serve_scrape REPORT [--tool EBPF_TOOL] [ENTRIES...]   (needs root: creates and pins maps)
+// Usage: serve_scrape REPORT [--tool EBPF_TOOL] [--note TEXT] [ENTRIES...]   (needs root: creates and pins maps)
 #include <arpa/inet.h>
 #include <bpf/btf.h>
 #include <netinet/in.h>
@@ -212,11 +212,13 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string report = argv[1];
-    std::string tool;
+    std::string tool, note;
     std::vector<std::uint32_t> sizes;
     for (int i = 2; i < argc; ++i) {
         if (std::string(argv[i]) == "--tool" && i + 1 < argc)
             tool = argv[++i];
+        else if (std::string(argv[i]) == "--note" && i + 1 < argc)  // where the binaries came from, for the record
+            note = argv[++i];
         else
             sizes.push_back(static_cast<std::uint32_t>(std::stoul(argv[i])));
     }
@@ -309,6 +311,7 @@ int main(int argc, char** argv) {
         } else {
             md += "\nThe `serve` HTTP endpoint was not measured in this run (no `--tool`).\n";
         }
+        if (!note.empty()) md += "\n" + note + "\n";
         bench::write_section(report, "serve-scrape", md);
     } catch (const std::exception& e) {
         std::cerr << "serve_scrape: " << e.what() << "\n";

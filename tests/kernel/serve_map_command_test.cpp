@@ -130,8 +130,8 @@ TEST_F(ServeMapCommand, PinnedMapsPassPromtoolWithExactLabelsAndValues) {
     const std::uint32_t slots[8] = {0, 4, 1, 0, 0, 0, 0, 0};
     latency.update(&one, slots);
 
-    test::Process server({test::tool_path(), "serve", "--collect", "none", "--listen", "127.0.0.1:0", "--map",
-                          "pinned", pin("flows"), "--map", "pinned", pin("latency"), "--histogram"});
+    test::Process server({test::tool_path(), "serve", "--collect", "none", "--listen", "127.0.0.1:0", "--map", "pinned",
+                          pin("flows"), "--map", "pinned", pin("latency"), "--histogram"});
     ASSERT_TRUE(server.wait_for_stderr("Hit Ctrl-C to end.", 60s)) << server.err();
     std::smatch m;
     const std::string err = server.err();
@@ -182,8 +182,8 @@ TEST_F(ServeMapCommand, MaxSeriesCutIsCountedInTheExposition) {
         const std::uint64_t v = 10 + i;
         by_index.update(&i, &v);
     }
-    test::Process server({test::tool_path(), "serve", "--collect", "none", "--listen", "127.0.0.1:0", "--map",
-                          "pinned", pin("by_index"), "--max-series", "3"});
+    test::Process server({test::tool_path(), "serve", "--collect", "none", "--listen", "127.0.0.1:0", "--map", "pinned",
+                          pin("by_index"), "--max-series", "3"});
     ASSERT_TRUE(server.wait_for_stderr("Hit Ctrl-C to end.", 60s)) << server.err();
     std::smatch m;
     const std::string err = server.err();
