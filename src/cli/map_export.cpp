@@ -338,7 +338,7 @@ std::vector<std::string> dir_entries(const std::string& dir, std::vector<std::st
     real.resize(real.size() - 2);
     if (real.empty()) real = "/";
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(real.c_str()), ::closedir);
-    if (!d) ebpf::throw_error(errno, "--map-dir '" + dir + "'");
+    if (!d) throw ebpf::Error::sys(errno, "--map-dir '" + dir + "'");
     std::vector<std::string> names;
     while (const dirent* e = ::readdir(d.get())) {
         const std::string name = e->d_name;

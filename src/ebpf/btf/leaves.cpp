@@ -27,8 +27,8 @@ public:
 
 private:
     [[noreturn]] void outside() const {
-        throw Error("BTF type " + name_of(b_, root_, 0) + ": a member lies outside its " + std::to_string(limit_) +
-                    "-byte parent");
+        throw malformed("BTF type " + name_of(b_, root_, 0) + ": a member lies outside its " + std::to_string(limit_) +
+                        "-byte parent");
     }
     void check(std::uint64_t offset, std::uint64_t size) const {
         if (offset > limit_ || size > limit_ - offset) outside();
@@ -72,7 +72,7 @@ private:
     }
 
     void value(std::uint32_t type_id, std::uint64_t offset, int depth) {
-        if (depth > kMaxDepth) throw Error("BTF type " + name_of(b_, root_, 0) + ": types nested too deeply");
+        if (depth > kMaxDepth) throw malformed("BTF type " + name_of(b_, root_, 0) + ": types nested too deeply");
         const std::uint32_t id = skip_mods(b_, type_id);
         const btf_type* t = type_at(b_, id);
         switch (btf_kind(t)) {
@@ -85,9 +85,9 @@ private:
             case BTF_KIND_PTR: {
                 const std::size_t size = size_of(b_, id);
                 if (size == 0 || size > kMaxScalarSize)
-                    throw Error("BTF type " + name_of(b_, root_, 0) + ": " + name_of(b_, id, 0) + " declares " +
-                                std::to_string(size) + " bytes, but a scalar has 1 to " +
-                                std::to_string(kMaxScalarSize));
+                    throw malformed("BTF type " + name_of(b_, root_, 0) + ": " + name_of(b_, id, 0) + " declares " +
+                                    std::to_string(size) + " bytes, but a scalar has 1 to " +
+                                    std::to_string(kMaxScalarSize));
                 BtfLeaf l = leaf(scalar_kind(t), offset, size);
                 if (btf_is_int(t)) l.is_signed = btf_int_encoding(t) & BTF_INT_SIGNED;
                 if (btf_is_any_enum(t)) {
@@ -140,7 +140,7 @@ private:
             case BTF_KIND_VAR:
                 return value(t->type, offset, depth + 1);
             default:
-                throw Error("BTF type " + name_of(b_, id, 0) + " has no layout");
+                throw unsupported("BTF type " + name_of(b_, id, 0) + " has no layout");
         }
     }
 
