@@ -98,6 +98,8 @@ struct Contender {
     bool ours;
     // Reads the tool's stdout after it ended.
     std::function<Seen(const std::string& out)> parse;
+    // Another job this peer competes in (execsnoop: events, and execs too).
+    std::string also_for = {};
 };
 
 struct Sample {
@@ -283,7 +285,7 @@ ebpf::Map make_small_map() {
     return map;
 }
 
-std::string ms(double s) { return s < 0 ? "—" : fmt::format("{:.0f}", s * 1000); }
+std::string ms(double s) { return s < 0 ? "—" : fmt::format("{:.1f}", s * 1000); }
 
 }  // namespace
 
@@ -363,7 +365,7 @@ int main(int argc, char** argv) {
             {"events", "`ebpf-tool events -u UID`", {tool, "events", "-u", u}, Markers::execs, false, true,
              lowest_marker},
             {"events", "`execsnoop -u UID` (libbpf-tools)", {"/usr/sbin/execsnoop", "-u", u}, Markers::execs, false,
-             false, lowest_marker},
+             false, lowest_marker, "execs"},
             {"events", "bpftrace: `printf` + `join(args->argv)` on sys_enter_execve[at], `uid == UID`",
              {"/usr/bin/bpftrace", "-e",
               "tracepoint:syscalls:sys_enter_execve,tracepoint:syscalls:sys_enter_execveat /uid == " + u +
@@ -433,8 +435,11 @@ int main(int argc, char** argv) {
             if (c.ours) {
                 ours[c.job] = r;
             } else if (c.name.find("before") == std::string::npos) {
-                if (!best_first.count(c.job) || r.first < best_first[c.job].second.first) best_first[c.job] = {c.name, r};
-                if (!best_rss.count(c.job) || r.rss < best_rss[c.job].second.rss) best_rss[c.job] = {c.name, r};
+                for (const std::string& job : {c.job, c.also_for}) {
+                    if (job.empty()) continue;
+                    if (!best_first.count(job) || r.first < best_first[job].second.first) best_first[job] = {c.name, r};
+                    if (!best_rss.count(job) || r.rss < best_rss[job].second.rss) best_rss[job] = {c.name, r};
+                }
             }
         }
         md += "\n| job | ours: first count | fastest peer | × that peer | ours: peak RSS | leanest peer | × that peer |\n"
