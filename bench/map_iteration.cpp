@@ -1,6 +1,7 @@
 // Reading a whole 1,000,000-entry hash map: HashMap<u64,u64>::entries() against the
 // shortest correct raw loop, bpf_map_lookup_batch with the same batch size copying keys
-// and values into a vector of pairs. Both walk the same map in the same run; the kernel's
+// and values into a vector of pairs reserved for exactly the entries the map holds (what
+// a caller who knows the count writes: the floor). Both walk the same map in the same run; the kernel's
 // copying is common to both, so the ratio is what the typed walk adds on top.
 // Writes its table into BENCHMARKS.md.
 //
@@ -92,6 +93,7 @@ void walk_pair(benchmark::State& state) {
     auto raw = [&] {
         const double start = thread_cpu_ns();
         Items items;
+        items.reserve(kEntries);
         int ret = raw_walk(map->fd(), items);
         benchmark::DoNotOptimize(items.data());
         const double ns = thread_cpu_ns() - start;
@@ -181,7 +183,9 @@ int main(int argc, char** argv) {
                                      grouped(kEntries));
         md += bench::machine_line() +
               fmt::format(". A hash map of {} `u64 → u64` entries read whole into a `std::vector` of pairs, "
-                          "{} entries per `BPF_MAP_LOOKUP_BATCH`, typed and raw on the same map. Walks timed in "
+                          "{} entries per `BPF_MAP_LOOKUP_BATCH`, typed and raw on the same map; the raw loop's "
+                          "vector is reserved for exactly the entries the map holds (the floor), `entries()` sizes its "
+                          "own from the map's max_entries. Walks timed in "
                           "pairs, typed and raw back to back in alternating order, by the thread's CPU time "
                           "(kernel included); time per walk is the median over pairs, × raw the median of the "
                           "per-pair ratios, each then the median of {} repetitions of {} pairs.\n\n",
@@ -189,10 +193,11 @@ int main(int argc, char** argv) {
         md += "| walk | ms per walk | ns per entry | × raw |\n|---|---:|---:|---:|\n";
         md += fmt::format("| `HashMap<u64,u64>::entries()` | {:.1f} | {:.1f} | {:.3f} |\n", r.typed_ns / 1e6,
                           r.typed_ns / kEntries, r.ratio);
-        md += fmt::format("| raw `bpf_map_lookup_batch` loop → `vector<pair>` | {:.1f} | {:.1f} | 1.000 |\n",
+        md += fmt::format("| raw `bpf_map_lookup_batch` loop → reserved `vector<pair>` | {:.1f} | {:.1f} | 1.000 |\n",
                           r.raw_ns / 1e6, r.raw_ns / kEntries);
-        md += fmt::format("\nGoal: `entries()` within 1.2× the raw loop; now {:.3f}× ({}).\n", r.ratio,
-                          r.ratio <= 1.2 ? "met" : "missed");
+        md += fmt::format("\nGoal: `entries()` within 1.03× the raw loop; now {:.3f}× ({}). Ratios from one run on a "
+                          "machine shared with other jobs.\n",
+                          r.ratio, r.ratio <= 1.03 ? "met" : "missed");
         bench::write_section(report, "map-iteration", md);
         std::cout << '\n' << md;
         return 0;

@@ -62,6 +62,7 @@ public:
     // Every entry, batched; entries().complete() says whether the walk saw the whole map.
     Entries<K, V> entries(std::size_t batch_size = 4096) const {
         Entries<K, V> out;
+        detail::reserve_for_walk(out.items, this->info());
         const std::size_t stride = this->map_.value_buffer_size();
         out.result = this->map_.walk(
             [&](const std::byte* keys, const std::byte* values, std::size_t n) {
@@ -70,6 +71,7 @@ public:
                                            load_as<V>(values + i * stride));
             },
             batch_size);
+        detail::trim_after_walk(out.items);
         return out;
     }
 
@@ -87,10 +89,12 @@ public:
     // Reads and removes every entry.
     Entries<K, V> drain() {
         Entries<K, V> out;
+        detail::reserve_for_walk(out.items, this->info());
         out.result = this->map_.drain([&](const std::byte* keys, const std::byte* values, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i)
                 out.items.emplace_back(load_as<K>(keys + i * sizeof(K)), load_as<V>(values + i * sizeof(V)));
         });
+        detail::trim_after_walk(out.items);
         return out;
     }
 };

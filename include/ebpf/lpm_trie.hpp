@@ -69,10 +69,12 @@ public:
     Listing<Key> keys() const { return this->template walk_keys<Key>(); }
     Entries<Key, V> entries() const {
         Entries<Key, V> out;
+        detail::reserve_for_walk(out.items, this->info());
         out.result = this->map_.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
             for (std::size_t i = 0; i < n; ++i)
                 out.items.emplace_back(load_as<Key>(keys + i * sizeof(Key)), load_as<V>(values + i * sizeof(V)));
         });
+        detail::trim_after_walk(out.items);
         return out;
     }
 

@@ -88,7 +88,9 @@ public:
 
     Entries<K, PerCpu<V>> entries(std::size_t batch_size = 4096) const {
         Entries<K, PerCpu<V>> out;
+        detail::reserve_for_walk(out.items, this->info());
         out.result = this->map_.walk(collect(out), batch_size);
+        detail::trim_after_walk(out.items);
         return out;
     }
 
@@ -131,7 +133,9 @@ public:
     // Reads and removes every entry.
     Entries<K, PerCpu<V>> drain() {
         Entries<K, PerCpu<V>> out;
+        detail::reserve_for_walk(out.items, this->info());
         out.result = this->map_.drain(this->collect(out));
+        detail::trim_after_walk(out.items);
         return out;
     }
 };

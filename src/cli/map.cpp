@@ -7,9 +7,15 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <condition_variable>
 #include <cstdio>
+#include <cstring>
+#include <deque>
+#include <exception>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "commands.hpp"
 #include "ebpf/btf.hpp"
@@ -151,6 +157,107 @@ void verb_list(Words& w, const GlobalOptions& global) {
     print_list(maps, global);
 }
 
+// Batches of entries handed from a walking thread to the formatting one: a fixed set of
+// buffers going round (filled → formatted → free again), so memory stays bounded.
+class BatchPipe {
+public:
+    struct Batch {
+        std::vector<std::byte> keys, values;
+        std::size_t n = 0;
+    };
+    struct Cancelled {};
+
+    explicit BatchPipe(std::size_t slots) : free_(slots) {}
+
+    // Walking side: copies a chunk in, waiting for a free buffer; throws Cancelled when
+    // the formatting side has stopped.
+    void put(const std::byte* keys, std::size_t key_bytes, const std::byte* values, std::size_t value_bytes,
+             std::size_t n) {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return cancelled_ || !free_.empty(); });
+        if (cancelled_) throw Cancelled{};
+        Batch batch = std::move(free_.back());
+        free_.pop_back();
+        lock.unlock();
+        batch.keys.assign(keys, keys + key_bytes);
+        batch.values.assign(values, values + value_bytes);
+        batch.n = n;
+        lock.lock();
+        full_.push_back(std::move(batch));
+        changed_.notify_all();
+    }
+    void finish(std::exception_ptr error) {
+        std::lock_guard lock(mutex_);
+        done_ = true;
+        error_ = error;
+        changed_.notify_all();
+    }
+
+    // Formatting side: the next batch, or false at the end (rethrowing the walk's error).
+    bool take(Batch& batch) {
+        std::unique_lock lock(mutex_);
+        if (batch.keys.capacity()) free_.push_back(std::move(batch));
+        changed_.notify_all();
+        changed_.wait(lock, [&] { return done_ || !full_.empty(); });
+        if (full_.empty()) {
+            if (error_) std::rethrow_exception(error_);
+            return false;
+        }
+        batch = std::move(full_.front());
+        full_.pop_front();
+        return true;
+    }
+    void cancel() {
+        std::lock_guard lock(mutex_);
+        cancelled_ = true;
+        changed_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<Batch> free_;
+    std::deque<Batch> full_;
+    bool done_ = false, cancelled_ = false;
+    std::exception_ptr error_;
+};
+
+// map.walk(visit), with the kernel's copying (most of a big dump: bench/map_dump) on a
+// thread of its own while `visit` formats the previous batch on this one. A map that fits
+// in one batch is walked directly: there is nothing to overlap, and a thread costs more
+// than such a dump.
+ebpf::WalkResult walk_overlapped(const ebpf::Map& map, const ebpf::Map::ChunkVisitor& visit) {
+    constexpr std::size_t kBatch = 4096;
+    if (map.info().max_entries <= kBatch || std::thread::hardware_concurrency() < 2) return map.walk(visit, kBatch);
+    const std::size_t key_size = map.info().key_size, value_size = map.value_buffer_size();
+    BatchPipe pipe(4);
+    ebpf::WalkResult result;
+    std::thread walker([&] {
+        try {
+            result = map.walk(
+                [&](const std::byte* keys, const std::byte* values, std::size_t n) {
+                    pipe.put(keys, n * key_size, values, n * value_size, n);
+                },
+                kBatch);
+            pipe.finish(nullptr);
+        } catch (const BatchPipe::Cancelled&) {
+            pipe.finish(nullptr);
+        } catch (...) {
+            pipe.finish(std::current_exception());
+        }
+    });
+    try {
+        BatchPipe::Batch batch;
+        while (pipe.take(batch)) visit(batch.keys.data(), batch.values.data(), batch.n);
+    } catch (...) {
+        pipe.cancel();
+        walker.join();
+        throw;
+    }
+    walker.join();
+    return result;
+}
+
 void verb_dump(Words& w, const GlobalOptions& global) {
     ebpf::Map map = open_selected(w);
     w.finish();
@@ -173,7 +280,7 @@ void verb_dump(Words& w, const GlobalOptions& global) {
             out.clear();
         }
     };
-    auto result = map.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
+    auto result = walk_overlapped(map, [&](const std::byte* keys, const std::byte* values, std::size_t n) {
         const std::size_t vs = map.value_buffer_size();
         for (std::size_t i = 0; i < n; ++i) {
             std::span key(keys + i * info.key_size, info.key_size);

@@ -151,6 +151,27 @@ TEST(HashMap, EntriesSeesEveryEntryOnce) {
     EXPECT_EQ(seen.size(), n);
 }
 
+// entries() reserves for max_entries up front (no growth on a full map); a map far from
+// full must not hand back that whole reservation with its few entries.
+TEST(HashMap, EntriesAreSizedFromMaxEntriesAndTrimmedWhenSparse) {
+    REQUIRE_KERNEL();
+    const std::uint32_t max = 100000;
+    auto m = Counts::create("t_sizing", max);
+    for (std::uint32_t i = 0; i < 10; ++i) m.update(i, i);
+    auto sparse = m.entries();
+    ASSERT_EQ(sparse.size(), 10u);
+    EXPECT_LT(sparse.items.capacity(), max / 2);
+    auto keys = m.keys();
+    ASSERT_EQ(keys.size(), 10u);
+    EXPECT_LT(keys.items.capacity(), max / 2);
+
+    auto full = Counts::create("t_sizing_full", 3000);
+    for (std::uint32_t i = 0; i < 3000; ++i) full.update(i, i);
+    auto all = full.entries(/*batch_size=*/256);
+    ASSERT_EQ(all.size(), 3000u);
+    EXPECT_EQ(all.items.capacity(), 3000u);  // reserved once, exactly max_entries (growth gives 4096)
+}
+
 TEST(HashMap, BatchSmallerThanABucketGrowsInsteadOfFailing) {
     REQUIRE_KERNEL();
     // 64 keys in 64 buckets: some bucket holds two or more keys (with overwhelming

@@ -3,9 +3,11 @@
 // leaves the map unchanged.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "ebpf/hash_map.hpp"
 #include "kernel.hpp"
 #include "process.hpp"
 #include "unique.hpp"
@@ -108,6 +110,34 @@ TEST_F(MapCommand, BpftoolAndEbpfToolSeeTheSameEntries) {
     EXPECT_EQ(ours[0].at("key"), theirs[0].at("key"));
     EXPECT_EQ(ours[0].at("value"), theirs[0].at("value"));
     EXPECT_EQ(ours[0].at("formatted").at("key"), theirs[0].at("formatted").at("key"));
+}
+
+// A map of many batches is walked on a thread of its own while the batch before is
+// formatted (map.cpp, walk_overlapped): every entry still appears exactly once, with the
+// bytes bpftool sees, in both formats.
+TEST_F(MapCommand, DumpsOfManyBatchesMatchBpftoolEntryForEntry) {
+    const std::uint32_t n = 20000;
+    auto m = ebpf::HashMap<std::uint32_t, std::uint64_t>::create("t_big_dump", 2 * n);
+    std::vector<std::uint32_t> keys(n);
+    std::vector<std::uint64_t> values(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        keys[i] = i * 2654435761u;
+        values[i] = i * 7ull;
+    }
+    ASSERT_EQ(m.update_batch(keys, values), n);
+    m.pin(pin("big"));
+    auto ours = json_of(tool({"-j", "map", "dump", "pinned", pin("big")}));
+    auto theirs = nlohmann::json::parse(test::run({"/usr/sbin/bpftool", "-j", "map", "dump", "pinned", pin("big")}).out);
+    ASSERT_EQ(ours.size(), n);
+    ASSERT_EQ(theirs.size(), n);
+    std::sort(ours.begin(), ours.end());
+    std::sort(theirs.begin(), theirs.end());
+    EXPECT_EQ(std::adjacent_find(ours.begin(), ours.end()), ours.end()) << "an entry appears twice";
+    EXPECT_EQ(ours, theirs);
+    auto text = tool({"map", "dump", "pinned", pin("big")});
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_EQ(test::lines(text.out).size(), n + 1);
+    EXPECT_EQ(test::lines(text.out).back(), "Found 20000 elements");
 }
 
 TEST_F(MapCommand, MapsWithoutBtfDumpIdenticallyBothWays) {
