@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reads a whole hash map with BCC, as a Python user would, for bench/peers/map_walk_peers:
 items_lookup_batch() or items(). The walk into a list is timed (reported on stderr as
-"walk_seconds S"); then every entry is written to stdout in binary (12-byte key, 24-byte
+"walk_seconds WALL CPU"); then every entry is written to stdout in binary (12-byte key, 24-byte
 value) for the driver to verify.
 
 BCC opens maps through a module it compiled from C, and compiling needs the running
@@ -14,6 +14,7 @@ usage: bcc_walk.py {batch|items} MAP_ID
 """
 import ctypes as ct
 import os
+import resource
 import sys
 import time
 import types
@@ -34,6 +35,11 @@ class BpfMapInfo(ct.Structure):
     _fields_ = [("type", ct.c_uint32), ("id", ct.c_uint32), ("key_size", ct.c_uint32),
                 ("value_size", ct.c_uint32), ("max_entries", ct.c_uint32), ("map_flags", ct.c_uint32),
                 ("name", ct.c_char * 16), ("rest", ct.c_char * 128)]
+
+
+def cpu_seconds():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
 
 
 def main():
@@ -58,13 +64,13 @@ def main():
     t = table.HashTable(types.SimpleNamespace(module=None), 0, fd, PeerKey, PeerValue)
     t.max_entries = info.max_entries  # what BCC reads from its module; sizes the batch buffers
 
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), cpu_seconds()
     if sys.argv[1] == "batch":
         entries = list(t.items_lookup_batch())
     else:
         entries = t.items()
-    elapsed = time.monotonic() - start
-    print("walk_seconds %.6f" % elapsed, file=sys.stderr, flush=True)
+    elapsed, cpu = time.monotonic() - start, cpu_seconds() - cpu_start
+    print("walk_seconds %.6f %.6f" % (elapsed, cpu), file=sys.stderr, flush=True)
 
     out = sys.stdout.buffer
     chunk = []

@@ -1,6 +1,6 @@
 // cilium_walk reads a whole hash map with cilium/ebpf, as a Go user would, for
 // bench/peers/map_walk_peers: BatchLookup in batches of 4096, or Iterate(). The walk into a
-// slice is timed (reported on stderr as "walk_seconds S"); then every entry is written to
+// slice is timed (reported on stderr as "walk_seconds WALL CPU"); then every entry is written to
 // stdout in binary (12-byte key, 24-byte value, little endian) for the driver to verify.
 //
 // usage: cilium_walk {batch|iterate} MAP_ID
@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -65,6 +66,15 @@ func iterate(m *ebpf.Map) ([]entry, error) {
 	return out, it.Err()
 }
 
+// CPU seconds (user + system) of the whole process, garbage collector threads included.
+func cpuSeconds() float64 {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		return 0
+	}
+	return float64(u.Utime.Sec+u.Stime.Sec) + float64(u.Utime.Usec+u.Stime.Usec)/1e6
+}
+
 func main() {
 	if len(os.Args) != 3 {
 		fmt.Fprintln(os.Stderr, "usage: cilium_walk {batch|iterate} MAP_ID")
@@ -82,6 +92,7 @@ func main() {
 	}
 	defer m.Close()
 	start := time.Now()
+	cpuStart := cpuSeconds()
 	var entries []entry
 	switch os.Args[1] {
 	case "batch":
@@ -93,11 +104,12 @@ func main() {
 		os.Exit(2)
 	}
 	elapsed := time.Since(start)
+	cpu := cpuSeconds() - cpuStart
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cilium_walk:", err)
 		os.Exit(1)
 	}
-	fmt.Fprintf(os.Stderr, "walk_seconds %.6f\n", elapsed.Seconds())
+	fmt.Fprintf(os.Stderr, "walk_seconds %.6f %.6f\n", elapsed.Seconds(), cpu)
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
 	var rec [36]byte
 	for _, e := range entries {
