@@ -3,10 +3,11 @@
 # scripts/install-deps.sh already brings (bpftool, bpftrace, libbpf-tools):
 #   golang-go + golang-github-cilium-ebpf-dev  cilium/ebpf, built offline from Debian's source
 #   python3-bpfcc                              BCC's Python bindings
+#   time                                       GNU time: each contender's peak RSS
 # Idempotent: packages already present are left alone, and apt is not touched at all then.
 set -euo pipefail
 
-packages=(golang-go golang-github-cilium-ebpf-dev python3-bpfcc)
+packages=(golang-go golang-github-cilium-ebpf-dev python3-bpfcc time)
 
 missing=()
 for p in "${packages[@]}"; do
