@@ -201,6 +201,7 @@ int main(int argc, char** argv) {
 
         Tracer execs_tool({tool, "execs", "--interval", "3600"});
         Tracer events_tool({tool, "events"});
+        Tracer events_perf({tool, "events", "--transport", "perfbuf"});
         Tracer execsnoop({"/usr/sbin/execsnoop"});
         Tracer bt_count({"/usr/bin/bpftrace", "-e", "tracepoint:syscalls:sys_enter_execve { @[uid] = count(); }"});
         Tracer bt_printf({"/usr/bin/bpftrace", "-e",
@@ -214,6 +215,8 @@ int main(int argc, char** argv) {
             {"empty programs", "sys_enter_execve + sys_exit_execve", nullptr, {empty_enter, empty_exit}, {}},
             {"`ebpf-tool execs`", "sys_enter_execve", &execs_tool, {}, {}},
             {"`ebpf-tool events`", "sys_enter_execve + sched_process_exec + sys_exit_execve", &events_tool, {}, {}},
+            {"`ebpf-tool events -t perfbuf`", "sys_enter_execve + sched_process_exec + sys_exit_execve",
+             &events_perf, {}, {}},
             {"execsnoop (libbpf-tools)", "sys_enter_execve + sys_exit_execve", &execsnoop, {}, {}},
             {"bpftrace: `@[uid] = count()`", "sys_enter_execve", &bt_count, {}, {}},
             {"bpftrace: `printf` per exec", "sys_enter_execve", &bt_printf, {}, {}},
@@ -290,7 +293,7 @@ int main(int argc, char** argv) {
         std::vector<double> ns;
         for (auto& s : subjects) ns.push_back(bench::median(s.ns));
         const double empty1 = ns[0], empty3 = ns[1], empty2 = ns[2], execs_ns = ns[3], events_ns = ns[4],
-                     snoop_ns = ns[5];
+                     snoop_ns = ns[6];
         auto floor_of = [&](std::size_t s) {
             const std::string& h = subjects[s].hooks;
             return h.find("sched_process_exec") != std::string::npos ? empty3
@@ -302,7 +305,8 @@ int main(int argc, char** argv) {
         md += bench::machine_line() +
               fmt::format(
                   ". Workload: {} execs of `/bin/true`, one after another, {} rounds, median shown. All tracers "
-                  "attached at once: `ebpf-tool execs`, `ebpf-tool events` (ring buffer), libbpf-tools' "
+                  "attached at once: `ebpf-tool execs`, `ebpf-tool events` (ring buffer, the default, and perf "
+                  "buffer), libbpf-tools' "
                   "execsnoop, two bpftrace one-liners (`tracepoint:syscalls:sys_enter_execve` counting into "
                   "`@[uid]`, and one `printf` of pid, uid, ppid, comm and filename per exec) and empty programs "
                   "on each hook; every tracer's output to /dev/null. Each tool's programs are the ones its own "
