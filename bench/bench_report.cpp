@@ -48,6 +48,11 @@ std::string one_field(std::string s) {
 
 }  // namespace
 
+bool tiny() {
+    const char* v = std::getenv("BENCH_TINY");
+    return v != nullptr && std::string(v) == "1";
+}
+
 void write_section(const std::string& path, const std::string& id, const std::string& markdown) {
     place_section(path, id, markdown, false);
 }

@@ -35,6 +35,10 @@ std::string summary_markdown(const std::vector<SummaryRow>& rows);
 // write_section(), but a new section goes first, right after the title paragraph.
 void write_first_section(const std::string& path, const std::string& id, const std::string& markdown);
 
+// True under `scripts/bench.sh --tiny` (BENCH_TINY=1): CI's smoke test, which only proves
+// that a benchmark runs; benchmarks without a size parameter of their own shrink on it.
+bool tiny();
+
 // The middle value (the upper one of an even count); 0 for none.
 inline double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());

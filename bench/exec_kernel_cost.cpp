@@ -210,13 +210,19 @@ int main(int argc, char** argv) {
 
         std::vector<Subject> subjects{
             {"empty program", "sys_enter_execve", nullptr, {empty_enter}, {}},
-            {"empty programs", "sys_enter_execve + sched_process_exec + sys_exit_execve", nullptr,
-             {empty_enter, empty_process, empty_exit}, {}},
+            {"empty programs",
+             "sys_enter_execve + sched_process_exec + sys_exit_execve",
+             nullptr,
+             {empty_enter, empty_process, empty_exit},
+             {}},
             {"empty programs", "sys_enter_execve + sys_exit_execve", nullptr, {empty_enter, empty_exit}, {}},
             {"`ebpf-tool execs`", "sys_enter_execve", &execs_tool, {}, {}},
             {"`ebpf-tool events`", "sys_enter_execve + sched_process_exec + sys_exit_execve", &events_tool, {}, {}},
-            {"`ebpf-tool events -t perfbuf`", "sys_enter_execve + sched_process_exec + sys_exit_execve",
-             &events_perf, {}, {}},
+            {"`ebpf-tool events -t perfbuf`",
+             "sys_enter_execve + sched_process_exec + sys_exit_execve",
+             &events_perf,
+             {},
+             {}},
             {"execsnoop (libbpf-tools)", "sys_enter_execve + sys_exit_execve", &execsnoop, {}, {}},
             {"bpftrace: `@[uid] = count()`", "sys_enter_execve", &bt_count, {}, {}},
             {"bpftrace: `printf` per exec", "sys_enter_execve", &bt_printf, {}, {}},
@@ -279,10 +285,9 @@ int main(int argc, char** argv) {
                 bpf_prog_info info{};
                 std::uint32_t len = sizeof(info);
                 if (bpf_obj_get_info_by_fd(owned.get(), &info, &len) || info.run_cnt == 0) continue;
-                std::cerr << fmt::format("exec_kernel_cost: {}: {} {:.1f} ns per run over {} runs\n", s.label,
-                                         info.name,
-                                         static_cast<double>(info.run_time_ns) / static_cast<double>(info.run_cnt),
-                                         info.run_cnt);
+                std::cerr << fmt::format(
+                    "exec_kernel_cost: {}: {} {:.1f} ns per run over {} runs\n", s.label, info.name,
+                    static_cast<double>(info.run_time_ns) / static_cast<double>(info.run_cnt), info.run_cnt);
             }
         for (auto& s : subjects)
             if (s.tracer && !s.tracer->alive())
@@ -297,8 +302,8 @@ int main(int argc, char** argv) {
         auto floor_of = [&](std::size_t s) {
             const std::string& h = subjects[s].hooks;
             return h.find("sched_process_exec") != std::string::npos ? empty3
-                   : h.find("sys_exit") != std::string::npos          ? empty2
-                                                                      : empty1;
+                   : h.find("sys_exit") != std::string::npos         ? empty2
+                                                                     : empty1;
         };
 
         std::string md = "## `ebpf-tool execs` and `ebpf-tool events`: kernel cost per exec\n\n";
@@ -315,8 +320,9 @@ int main(int argc, char** argv) {
                   "execs during a round run the same programs, hence per run). The machine is shared with other "
                   "work: the ratios come from this one run.\n\n",
                   execs, rounds);
-        md += "| program | hooks | ns per exec | × empty on the same hooks | × execsnoop |\n"
-              "|---|---|---:|---:|---:|\n";
+        md +=
+            "| program | hooks | ns per exec | × empty on the same hooks | × execsnoop |\n"
+            "|---|---|---:|---:|---:|\n";
         for (std::size_t s = 0; s < subjects.size(); ++s)
             md += fmt::format("| {} | {} | {:.1f} | {:.2f} | {:.2f} |\n", subjects[s].label, subjects[s].hooks, ns[s],
                               ns[s] / floor_of(s), ns[s] / snoop_ns);

@@ -58,12 +58,16 @@ static_assert(sizeof(PeerKey) == 12 && sizeof(PeerValue) == 24);
 
 // What the fill puts under id i: every field derived from i, so that any entry can be
 // checked on its own, and a key or value that belongs to another entry shows.
-PeerKey key_of(std::uint32_t i) { return {i, i * 2654435761u, ~i}; }
+PeerKey key_of(std::uint32_t i) {
+    return {i, i * 2654435761u, ~i};
+}
 PeerValue value_of(std::uint32_t i) {
     return {i * 3ull, i * 1500ull + 7, (static_cast<std::uint64_t>(i) << 32) | (i * 2654435761u)};
 }
 
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 // CPU seconds (user + system) this process has used: the machine is shared, and a walk's
 // wall time counts whatever else ran on its CPU; its CPU time does not.
@@ -82,8 +86,7 @@ void emit(const PeerKey* keys, const PeerValue* values, std::size_t n) {
     buf.reserve(1 << 20);
     for (std::size_t i = 0; i < n; ++i) {
         buf.insert(buf.end(), reinterpret_cast<const char*>(&keys[i]), reinterpret_cast<const char*>(&keys[i] + 1));
-        buf.insert(buf.end(), reinterpret_cast<const char*>(&values[i]),
-                   reinterpret_cast<const char*>(&values[i] + 1));
+        buf.insert(buf.end(), reinterpret_cast<const char*>(&values[i]), reinterpret_cast<const char*>(&values[i] + 1));
         if (buf.size() >= (1 << 20) - 64 || i + 1 == n) {
             if (std::fwrite(buf.data(), 1, buf.size(), stdout) != buf.size()) throw std::runtime_error("write");
             buf.clear();
@@ -354,9 +357,9 @@ struct TextParser {
 struct RunResult {
     bool ok = false;
     std::string error;
-    double walk_s = 0;     // the contender's own timing of its walk, or the process's wall time
+    double walk_s = 0;      // the contender's own timing of its walk, or the process's wall time
     double walk_cpu_s = 0;  // the same in CPU seconds (user + system), or the process's
-    double process_s = 0;  // the whole process, start-up included
+    double process_s = 0;   // the whole process, start-up included
     long peak_rss_kib = 0;
 };
 
@@ -403,7 +406,8 @@ RunResult run_contender(const std::vector<std::string>& argv, Sink* sink) {
             sink->feed(buf.data(), static_cast<std::size_t>(n));
         }
     }
-    for (ssize_t n; (n = read(err[0], buf.data(), buf.size())) > 0;) err_text.append(buf.data(), static_cast<std::size_t>(n));
+    for (ssize_t n; (n = read(err[0], buf.data(), buf.size())) > 0;)
+        err_text.append(buf.data(), static_cast<std::size_t>(n));
     close(out[0]);
     close(err[0]);
     int status = 0;
@@ -516,24 +520,21 @@ int driver_main(int argc, char** argv) {
         cs.emplace_back(std::move(label), std::move(args), text, std::move(version));
     };
     const std::string libbpf_version = dpkg_version("libbpf1");
-    add("raw `bpf_map_lookup_batch` loop (C)", {self, "--walk", "raw-batch", id}, false,
-                  "libbpf " + libbpf_version);
+    add("raw `bpf_map_lookup_batch` loop (C)", {self, "--walk", "raw-batch", id}, false, "libbpf " + libbpf_version);
     add("raw `bpf_map_get_next_key` + lookup loop (C)", {self, "--walk", "raw-next-key", id}, false,
-                  "libbpf " + libbpf_version);
+        "libbpf " + libbpf_version);
     add("libebpf `HashMap::entries()`", {self, "--walk", "libebpf", id}, false, "this tree");
-    const std::string cilium_version = "cilium/ebpf " + dpkg_version("golang-github-cilium-ebpf-dev") + ", " +
-                                       first_line_of({"go", "version"});
-    const std::string bcc_version = "BCC " + dpkg_version("python3-bpfcc") + ", " +
-                                    first_line_of({"/usr/bin/python3", "--version"});
+    const std::string cilium_version =
+        "cilium/ebpf " + dpkg_version("golang-github-cilium-ebpf-dev") + ", " + first_line_of({"go", "version"});
+    const std::string bcc_version =
+        "BCC " + dpkg_version("python3-bpfcc") + ", " + first_line_of({"/usr/bin/python3", "--version"});
     add("cilium/ebpf `BatchLookup` (Go)", {cilium_walk, "batch", id}, false, cilium_version);
     add("cilium/ebpf `Iterate()` (Go)", {cilium_walk, "iterate", id}, false, cilium_version);
-    add("BCC `items_lookup_batch()` (Python)", {"/usr/bin/python3", bcc_walk, "batch", id}, false,
-                  bcc_version);
+    add("BCC `items_lookup_batch()` (Python)", {"/usr/bin/python3", bcc_walk, "batch", id}, false, bcc_version);
     add("BCC `items()` (Python)", {"/usr/bin/python3", bcc_walk, "items", id}, false, bcc_version);
     const std::string bpftool_version = first_line_of({"/usr/sbin/bpftool", "version"});
     add("`bpftool map dump`", {"/usr/sbin/bpftool", "map", "dump", "id", id}, true, bpftool_version);
-    add("`bpftool -j map dump`", {"/usr/sbin/bpftool", "-j", "map", "dump", "id", id}, true,
-                  bpftool_version);
+    add("`bpftool -j map dump`", {"/usr/sbin/bpftool", "-j", "map", "dump", "id", id}, true, bpftool_version);
     for (auto& c : cs)
         if (c.argv[0].empty() || (c.argv[0] == "/usr/bin/python3" && c.argv[1].empty()))
             c.failure = "not given (--cilium-walk / --bcc-walk)";
@@ -582,9 +583,10 @@ int driver_main(int argc, char** argv) {
     const Contender& raw = cs[0];
     if (!raw.failure.empty()) throw std::runtime_error("the raw batch loop failed: " + raw.failure);
     const double raw_s = bench::median(raw.walk_cpu_s);
-    std::string md = fmt::format("## Reading a whole {}-entry hash map: libebpf against the libraries and tools users "
-                                 "would pick instead\n\n",
-                                 grouped(entries));
+    std::string md = fmt::format(
+        "## Reading a whole {}-entry hash map: libebpf against the libraries and tools users "
+        "would pick instead\n\n",
+        grouped(entries));
     md += bench::machine_line() +
           fmt::format(
               ". One hash map of {} entries, 12-byte BTF struct key (`peer_key`: three `__u32`) → 24-byte value "
@@ -593,14 +595,16 @@ int driver_main(int argc, char** argv) {
               "of the walk alone into memory (every entry in the contender's own data structure), measured by the "
               "contender (getrusage); bpftool: the whole command, output to /dev/null (GNU time's %U + %S). CPU "
               "time, because the machine is shared and a walk's wall time counts whatever else ran on its CPU; "
-              "**wall s** is the same walk's wall time, **process wall s** the whole process, start-up included. Median of {} rounds (order rotating). **peak RSS**: the "
+              "**wall s** is the same walk's wall time, **process wall s** the whole process, start-up included. "
+              "Median of {} rounds (order rotating). **peak RSS**: the "
               "largest over rounds of the process's maximum resident set (GNU time's %M, from wait4). Every "
               "library contender's entries were checked on every round, bpftool's output once: exactly {} "
               "distinct entries, each equal to what the fill wrote. The machine is shared with other work: "
               "ratios come from this one run.\n\n",
               grouped(entries), rounds, grouped(entries));
-    md += "| reading the whole map | CPU s (median) | × raw batch | wall s | process wall s | peak RSS | version |\n"
-          "|---|---:|---:|---:|---:|---:|---|\n";
+    md +=
+        "| reading the whole map | CPU s (median) | × raw batch | wall s | process wall s | peak RSS | version |\n"
+        "|---|---:|---:|---:|---:|---:|---|\n";
     for (const auto& c : cs) {
         if (!c.failure.empty()) {
             md += fmt::format("| {} | failed: {} | | | | | {} |\n", c.label, c.failure, c.version);
