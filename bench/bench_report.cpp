@@ -92,7 +92,8 @@ std::vector<SummaryRow> read_summary(const std::string& path) {
 std::string summary_markdown(const std::vector<SummaryRow>& rows) {
     std::string md = "## Summary: ours against the best peer\n\n";
     md += machine_line() +
-          ". One row per goal, from the benchmarks below, all from the same `make bench` run on a machine shared "
+          ". One row per goal, from the benchmarks below (each section's first line says when it ran; `make bench` "
+          "runs them all in one go, and a benchmark rerun alone replaces its own rows). The machine is shared "
           "with other work: ratios come from one run each and are noisy. Ratio = ours ÷ best peer (time or "
           "cost: lower is better; for throughput the row says so).\n\n";
     md += "| benchmark | ours | best peer | ratio | goal | met |\n|---|---|---|---:|---|---|\n";
