@@ -8,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace bench {
 
@@ -36,7 +37,10 @@ void place_section(const std::string& path, const std::string& id, const std::st
     } else {
         text += (text.ends_with("\n\n") ? "" : "\n") + block + "\n";
     }
-    std::ofstream(path) << text;
+    // A report that silently went nowhere would look like a benchmark that ran.
+    std::ofstream out(path);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("cannot write " + path);
 }
 
 // Tabs and line breaks would break the one-row-per-line file.

@@ -2,6 +2,7 @@
 // $BENCH_SUMMARY, printed as one table and written as the first section of BENCHMARKS.md.
 //
 // usage: bench_summary SUMMARY_FILE BENCHMARKS.md
+#include <exception>
 #include <iostream>
 
 #include "bench_report.hpp"
@@ -17,7 +18,12 @@ int main(int argc, char** argv) {
         return 1;
     }
     const std::string md = bench::summary_markdown(rows);
-    bench::write_first_section(argv[2], "summary", md);
+    try {
+        bench::write_first_section(argv[2], "summary", md);
+    } catch (const std::exception& e) {
+        std::cerr << "bench_summary: " << e.what() << '\n';
+        return 1;
+    }
     std::cout << '\n' << md;
     return 0;
 }

@@ -35,6 +35,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+mkdir -p "$(dirname "$report")"
+
 # The peers (cilium/ebpf, BCC; bpftool, bpftrace, libbpf-tools come with install-deps.sh).
 scripts/install-bench-deps.sh
 
