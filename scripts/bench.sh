@@ -76,6 +76,7 @@ if [ $tiny -eq 1 ]; then
   run "$build/bench/map_walk_peers" "$report" --entries 1000 --rounds 1 \
     --cilium-walk "$peers/cilium_walk" --bcc-walk bench/peers/bcc_walk.py
   run "$build/bench/exec_kernel_cost" "$build/ebpf-tool" "$report" --execs 50 --rounds 1
+  run "$build/bench/serve_scrape" "$report" --tool "$build/ebpf-tool" 1000
 else
   run "$build/bench/stats_kernel_cost" "$build/ebpf-tool" "$report"
   run "$build/bench/net_kernel_cost" "$build/ebpf-tool" "$report"
@@ -86,6 +87,7 @@ else
   run "$build/bench/map_walk_peers" "$report" --rounds "$rounds" \
     --cilium-walk "$peers/cilium_walk" --bcc-walk bench/peers/bcc_walk.py
   run "$build/bench/exec_kernel_cost" "$build/ebpf-tool" "$report" --rounds "$rounds"
+  run "$build/bench/serve_scrape" "$report" --tool "$build/ebpf-tool"
 fi
 
 # The summary goes first in the report, even when some benchmark failed (its rows are
