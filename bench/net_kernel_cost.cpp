@@ -223,6 +223,13 @@ int main(int argc, char** argv) {
             "ratios, from one run, move less.\n";
         std::cout << md;
         bench::write_section(report, "net-kernel-cost", md);
+        const double proto_ns = median(subjects[1].ns_per_packet), conns_ns = median(subjects[2].ns_per_packet);
+        bench::summary_row("`proto`: kernel ns per packet", fmt::format("{:.1f} ns", proto_ns),
+                           fmt::format("empty XDP {:.1f} ns", base), proto_ns / base, "≤ 1.3× empty",
+                           proto_ns / base <= 1.3);
+        bench::summary_row("`conns`: kernel ns per packet", fmt::format("{:.1f} ns", conns_ns),
+                           fmt::format("empty XDP {:.1f} ns", base), conns_ns / base, "≤ 2× empty",
+                           conns_ns / base <= 2.0);
     } catch (const std::exception& e) {
         std::cerr << "net_kernel_cost: " << e.what() << '\n';
         return 1;

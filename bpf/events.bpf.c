@@ -8,7 +8,12 @@
  * reads fail. So a successful exec is reported at sched_process_exec, from the kernel's
  * copy of the filename and from the new program's argument area, which the kernel has
  * just written; a failed exec is reported at sys_exit_execve, after the syscall has
- * faulted the caller's filename in. sys_enter_execve only records who called. */
+ * faulted the caller's filename in. sys_enter_execve only records who called.
+ *
+ * What sys_enter_execve records is small (struct exec_start, 32 bytes); the 2.4 KB event is
+ * built only when it is sent, in a per-CPU scratch slot (a program runs to its end on one
+ * CPU). Keeping whole events in the in-flight table cost an allocation and a 2.4 KB copy of
+ * a zeroed event on every exec, about a tenth of the exec's whole cost to this tool. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -27,13 +32,31 @@ struct {
     __type(value, struct events_config);
 } events_config SEC(".maps");
 
+/* Who called execve, from sys_enter_execve until the exec is reported. */
+struct exec_start {
+    __u32 pid;
+    __u32 ppid;
+    __u32 uid;
+    __u32 _pad;
+    __u64 filename_ptr;
+    __u64 argv_ptr;
+};
+
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, EVENTS_MAX_INFLIGHT);
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, __u32);
-    __type(value, struct exec_event);
+    __type(value, struct exec_start);
 } inflight SEC(".maps");
+
+/* Where an event is built before it is sent: too large for the 512-byte BPF stack. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct exec_event);
+} event_scratch SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -52,9 +75,6 @@ struct {
     __type(key, __u32);
     __type(value, __u64);
 } events_dropped SEC(".maps");
-
-/* A zeroed event to insert from: too large for the 512-byte BPF stack. */
-static const struct exec_event empty_event = {};
 
 static __always_inline void count_drop(__u32 reason)
 {
@@ -81,26 +101,40 @@ static __always_inline int record_exec(__u64 filename_ptr, __u64 argv_ptr)
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     __u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
     __u32 uid = (__u32)bpf_get_current_uid_gid();
-    struct exec_event *e;
+    struct exec_start start = {};
 
     if (!wanted(uid, tgid))
         return 0;
-    /* EEXIST (a stale entry of this thread, whose exec never returned) is fine: it is
-     * reused. A full table shows as the failed lookup below. */
-    bpf_map_update_elem(&inflight, &tid, &empty_event, BPF_NOEXIST);
-    e = bpf_map_lookup_elem(&inflight, &tid);
-    if (!e) {
+    start.pid = tgid;
+    start.uid = uid;
+    start.ppid = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), real_parent, tgid);
+    start.filename_ptr = filename_ptr;
+    start.argv_ptr = argv_ptr;
+    /* BPF_ANY: a stale entry of this thread (an exec that never returned) is replaced. The
+     * only failure is a full table. */
+    if (bpf_map_update_elem(&inflight, &tid, &start, BPF_ANY))
         count_drop(EVENTS_DROP_INFLIGHT);
-        return 0;
-    }
-    e->pid = tgid;
-    e->uid = uid;
-    e->ppid = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), real_parent, tgid);
-    e->filename_ptr = filename_ptr;
-    e->argv_ptr = argv_ptr;
+    return 0;
+}
+
+/* The scratch event, its header filled from what sys_enter_execve recorded; NULL only if
+ * the per-CPU slot is missing, which a one-entry array never is. */
+static __always_inline struct exec_event *begin_event(const struct exec_start *start)
+{
+    __u32 zero = 0;
+    struct exec_event *e = bpf_map_lookup_elem(&event_scratch, &zero);
+
+    if (!e)
+        return NULL;
+    e->pid = start->pid;
+    e->ppid = start->ppid;
+    e->uid = start->uid;
+    e->_pad = 0;
+    e->filename_ptr = start->filename_ptr;
+    e->argv_ptr = start->argv_ptr;
     e->args_size = 0;
     e->args_truncated = 0;
-    return 0;
+    return e;
 }
 
 SEC("tracepoint/syscalls/sys_enter_execve")
@@ -142,11 +176,15 @@ SEC("tracepoint/sched/sched_process_exec")
 int on_exec_done(struct trace_event_raw_sched_process_exec *ctx)
 {
     __u32 old_tid = ctx->old_pid;
-    struct exec_event *e = bpf_map_lookup_elem(&inflight, &old_tid);
+    struct exec_start *recorded = bpf_map_lookup_elem(&inflight, &old_tid);
+    struct exec_event *e;
     struct mm_struct *mm;
     unsigned long start, end, len;
     unsigned int filename_off = ctx->__data_loc_filename & 0xFFFF;
 
+    if (!recorded)
+        return 0;
+    e = begin_event(recorded);
     if (!e)
         return 0;
     e->pid = bpf_get_current_pid_tgid() >> 32;
@@ -170,13 +208,17 @@ int on_exec_done(struct trace_event_raw_sched_process_exec *ctx)
 static __always_inline int report_failed_exec(struct trace_event_raw_sys_exit *ctx)
 {
     __u32 tid = (__u32)bpf_get_current_pid_tgid();
-    struct exec_event *e = bpf_map_lookup_elem(&inflight, &tid);
+    struct exec_start *recorded = bpf_map_lookup_elem(&inflight, &tid);
+    struct exec_event *e;
     const char **argv;
     const char *arg;
     long n;
     int i;
 
     /* A successful exec was sent from sched_process_exec and is gone from the table. */
+    if (!recorded)
+        return 0;
+    e = begin_event(recorded);
     if (!e)
         return 0;
     e->retval = ctx->ret;

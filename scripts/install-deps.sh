@@ -19,6 +19,10 @@ packages=(
   util-linux procps iproute2 libbpf-tools bpftrace
 )
 
+# The peers `make bench` compares against (Go + cilium/ebpf, BCC): its own list, installed
+# here as well so that the test suite's benchmark smoke test (bench.smoke) finds them.
+"$(dirname "$0")/install-bench-deps.sh"
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
