@@ -89,9 +89,9 @@ static __always_inline void count(__u32 index, __u32 len)
         s->l3_offset = l3_offset;                                                          \
         /* Constant indexes: the JIT turns each into a direct jump (no retpoline). */    \
         if (ethertype == ETH_P_IP)                                                         \
-            bpf_tail_call(ctx, &parsers, PROTO_PARSER_IPV4);                               \
+            bpf_tail_call_static(ctx, &parsers, PROTO_PARSER_IPV4);                        \
         else                                                                               \
-            bpf_tail_call(ctx, &parsers, PROTO_PARSER_IPV6);                               \
+            bpf_tail_call_static(ctx, &parsers, PROTO_PARSER_IPV6);                        \
         count(base + PROTO_UNPARSED, len);                                                 \
     } while (0)
 
