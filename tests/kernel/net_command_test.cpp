@@ -127,6 +127,35 @@ TEST(ProtoCommand, PerCpuSlotsSumToTheTotal) {
     EXPECT_EQ(packets(row), static_cast<std::uint64_t>(n));
 }
 
+// Two interfaces under XDP: the parsers (tail-called, so they recompute the counter base
+// from the frame's interface rather than being told it) count each frame in its own
+// interface's rows.
+TEST(ProtoCommand, TwoInterfacesUnderXdpCountEachFrameInItsOwnRows) {
+    REQUIRE_KERNEL();
+    test::NetLab a, b;
+    const int na = 9, nb = 14, ma = 4, mb = 3;
+    auto result = run_with_traffic({test::tool_path(), "proto", "--iface", a.host_interface(), "--iface",
+                                    b.host_interface(), "--interval", "0.2", "--json"},
+                                   kProtoReady, [&] {
+                                       ASSERT_TRUE(a.udp_flow(4, na, 30));
+                                       ASSERT_TRUE(b.udp_flow(4, nb, 30));
+                                       ASSERT_TRUE(a.ping(6, ma));
+                                       ASSERT_TRUE(b.ping(6, mb));
+                                   });
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    auto doc = last_json(result.out);
+    for (const auto& [lab, n, m] : {std::tuple{&a, na, ma}, std::tuple{&b, nb, mb}}) {
+        const auto& iface = lab->host_interface();
+        EXPECT_EQ(packets(proto_row(doc, iface, "ingress", "ipv4", "udp")), static_cast<std::uint64_t>(n)) << iface;
+        EXPECT_EQ(bytes(proto_row(doc, iface, "ingress", "ipv4", "udp")),
+                  static_cast<std::uint64_t>(n * test::NetLab::udp_frame_length(4, 30)));
+        EXPECT_EQ(packets(proto_row(doc, iface, "ingress", "ipv6", "icmpv6")), static_cast<std::uint64_t>(m));
+        EXPECT_EQ(packets(proto_row(doc, iface, "ingress", "ipv4", "icmp")), 0u);
+        EXPECT_EQ(packets(proto_row(doc, iface, "ingress", "non-ip", "-")), 0u);
+        EXPECT_TRUE(proto_row(doc, iface, "ingress", "unparsed", "-").is_null());
+    }
+}
+
 TEST(ProtoCommand, TextTableShowsEveryProtocolRow) {
     REQUIRE_KERNEL();
     test::NetLab lab;
