@@ -244,6 +244,12 @@ void run_conns(const ConnsOptions& options, const GlobalOptions& global) {
 
     auto skel = ebpf::Skeleton<conns_bpf>::open();
     skel->rodata->filter_cidr = !cidrs.empty();
+    // The kernel side's clock (now_ns in conns.bpf.c): jiffies times the tick, which is
+    // the coarse clock's resolution. 0 if that cannot be read: the coarse clock then.
+    timespec tick{};
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &tick) == 0 && tick.tv_sec == 0)
+        skel->rodata->tick_ns = static_cast<__u64>(tick.tv_nsec);
+    if (targets.ifindexes.size() == 1) skel->rodata->only_ifindex = static_cast<__u32>(targets.ifindexes[0]);
     bpf_map__set_max_entries(skel->maps.flows, options.max_entries);
     bpf_program__set_autoload(skel->progs.xdp_conns, targets.xdp);
     bpf_program__set_autoload(skel->progs.tc_conns_ingress, !targets.xdp);
