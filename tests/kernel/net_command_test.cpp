@@ -218,8 +218,7 @@ std::int64_t utc_ms(const std::string& text) {
 }
 
 std::int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -236,8 +235,7 @@ TEST(ConnsCommand, FirstAndLastSeenAreTheTimesOfTheFirstAndLastPacket) {
     const std::int64_t slack = 2 * (res.tv_nsec / 1'000'000 + 1) + 1;
     std::int64_t first_before = 0, first_after = 0, last_before = 0, last_after = 0;
     auto result = run_with_traffic(
-        {test::tool_path(), "conns", "--iface", lab.host_interface(), "--interval", "0.2", "--json"}, kConnsReady,
-        [&] {
+        {test::tool_path(), "conns", "--iface", lab.host_interface(), "--interval", "0.2", "--json"}, kConnsReady, [&] {
             // One ICMP flow (no ports): the two echoes are one row.
             first_before = wall_ms();
             ASSERT_TRUE(lab.ping(4, 1));
