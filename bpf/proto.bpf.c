@@ -23,15 +23,15 @@ struct {
     __type(value, struct proto_count);
 } proto_counts SEC(".maps");
 
-/* The dispatcher's hand-over to its parser; one per hook type, since a tc egress
- * program and an XDP program never run nested on one CPU but keeping them apart makes
- * that not matter. */
+/* The tc dispatchers' hand-over to their parser: ingress and egress share the parsers,
+ * so the parser cannot tell the direction (hence the counter base) by itself. (The XDP
+ * parsers need none: see XDP_PARSE.) */
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, struct proto_scratch);
-} xdp_scratch SEC(".maps"), tc_scratch SEC(".maps");
+} tc_scratch SEC(".maps");
 
 /* The per-family parsers (PROTO_PARSER_IPV4/IPV6), filled by user space before attach. */
 struct {
@@ -70,30 +70,37 @@ static __always_inline void count(__u32 index, __u32 len)
     }
 }
 
-/* Counts the frame, or hands it to its family's parser; returns only when it counted. */
-#define DISPATCH(ctx, data, data_end, len, base, scratch_map, parsers)                     \
+/* Counts the frame, or hands it to its family's parser; returns only when it counted.
+ * `handoff` leaves the parser what it cannot recompute (tc: the direction); it may
+ * `break` after counting the frame itself. */
+#define DISPATCH(ctx, data, data_end, len, base, handoff, parsers)                        \
     do {                                                                                   \
         __u16 ethertype = 0;                                                               \
-        __u32 l3_offset = 0, zero = 0;                                                     \
+        __u32 l3_offset = 0;                                                               \
         if (!net_parse_l2(data, data_end, &ethertype, &l3_offset) ||                      \
             (ethertype != ETH_P_IP && ethertype != ETH_P_IPV6)) {                          \
             count(base + PROTO_NON_IP, len);                                               \
             break;                                                                         \
         }                                                                                  \
-        struct proto_scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);                \
-        if (!s) {                                                                          \
-            count(base + PROTO_UNPARSED, len);                                             \
-            break;                                                                         \
-        }                                                                                  \
-        s->base = base;                                                                    \
-        s->l3_offset = l3_offset;                                                          \
-        /* Constant indexes: the JIT turns each into a direct jump (no retpoline). */    \
-        if (ethertype == ETH_P_IP)                                                         \
-            bpf_tail_call(ctx, &parsers, PROTO_PARSER_IPV4);                               \
-        else                                                                               \
-            bpf_tail_call(ctx, &parsers, PROTO_PARSER_IPV6);                               \
+        handoff;                                                                           \
+        /* A register index (clang merges the two call sites into one anyway): an          \
+         * indirect jump, through a retpoline where the CPU needs one. bpf_tail_call_static \
+         * (a patched direct jump) measured ~20-30 ns cheaper but left the prog array in    \
+         * the kernel after exit: BENCHMARKS.md, net-kernel-cost. */                        \
+        bpf_tail_call(ctx, &parsers, ethertype == ETH_P_IP ? PROTO_PARSER_IPV4 : PROTO_PARSER_IPV6); \
         count(base + PROTO_UNPARSED, len);                                                 \
     } while (0)
+
+/* tc: the counter base and L3 offset, in the hook's one-slot per-CPU scratch. */
+#define TC_HANDOFF(base, l3_offset, len)                                     \
+    __u32 zero = 0;                                                         \
+    struct proto_scratch *s = bpf_map_lookup_elem(&tc_scratch, &zero);      \
+    if (!s) {                                                               \
+        count(base + PROTO_UNPARSED, len);                                  \
+        break;                                                              \
+    }                                                                       \
+    s->base = base;                                                         \
+    s->l3_offset = l3_offset
 
 static __always_inline __u32 ipv4_slot(void *data, void *data_end, __u32 l3_offset)
 {
@@ -134,13 +141,28 @@ static __always_inline __u32 ipv6_slot(void *data, void *data_end, __u32 l3_offs
     }
 }
 
-/* A parser: the scratch its dispatcher left, then one counter. */
-#define PARSE(data, data_end, len, scratch_map, classify)                   \
-    do {                                                                    \
-        __u32 zero = 0;                                                     \
-        struct proto_scratch *s = bpf_map_lookup_elem(&scratch_map, &zero); \
-        if (s)                                                              \
+/* A tc parser: the scratch its dispatcher left, then one counter. */
+#define TC_PARSE(data, data_end, len, classify)                            \
+    do {                                                                   \
+        __u32 zero = 0;                                                    \
+        struct proto_scratch *s = bpf_map_lookup_elem(&tc_scratch, &zero); \
+        if (s)                                                             \
             count(s->base + classify(data, data_end, s->l3_offset), len);  \
+    } while (0)
+
+/* An XDP parser recomputes what its dispatcher knew: the counter base (ingress only, so
+ * the interface alone decides it; a constant with one interface) and the L3 offset
+ * (the Ethernet header, hot in cache, read again). That is cheaper than a hand-over
+ * through a per-CPU scratch map: one map lookup and its stores less per frame. The
+ * dispatcher only calls a parser for an IPv4 or IPv6 frame, so net_parse_l2 succeeds. */
+#define XDP_PARSE(ctx, data, data_end, classify)                                     \
+    do {                                                                             \
+        __u16 ethertype;                                                             \
+        __u32 l3_offset;                                                             \
+        __u32 base = COUNTER_BASE(ctx->ingress_ifindex, 0);                          \
+        if (!net_parse_l2(data, data_end, &ethertype, &l3_offset))                   \
+            l3_offset = NET_MAX_L3_OFFSET + 1; /* classified "other"; not expected */ \
+        count(base + classify(data, data_end, l3_offset), (__u32)(data_end - data)); \
     } while (0)
 
 /* ---- XDP (ingress only) -------------------------------------------------------- */
@@ -150,7 +172,7 @@ int xdp_proto(struct xdp_md *ctx)
 {
     void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
     __u32 base = COUNTER_BASE(ctx->ingress_ifindex, 0);
-    DISPATCH(ctx, data, data_end, (__u32)(data_end - data), base, xdp_scratch, xdp_parsers);
+    DISPATCH(ctx, data, data_end, (__u32)(data_end - data), base, , xdp_parsers);
     return XDP_PASS;
 }
 
@@ -158,7 +180,7 @@ SEC("xdp")
 int xdp_proto_ipv4(struct xdp_md *ctx)
 {
     void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-    PARSE(data, data_end, (__u32)(data_end - data), xdp_scratch, ipv4_slot);
+    XDP_PARSE(ctx, data, data_end, ipv4_slot);
     return XDP_PASS;
 }
 
@@ -166,7 +188,7 @@ SEC("xdp")
 int xdp_proto_ipv6(struct xdp_md *ctx)
 {
     void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-    PARSE(data, data_end, (__u32)(data_end - data), xdp_scratch, ipv6_slot);
+    XDP_PARSE(ctx, data, data_end, ipv6_slot);
     return XDP_PASS;
 }
 
@@ -177,7 +199,7 @@ static __always_inline int tc_dispatch(struct __sk_buff *skb, __u32 direction)
     void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
     __u32 base = COUNTER_BASE(skb->ifindex, direction);
     /* skb->len: the whole frame, paged part included (data_end covers the linear part). */
-    DISPATCH(skb, data, data_end, skb->len, base, tc_scratch, tc_parsers);
+    DISPATCH(skb, data, data_end, skb->len, base, TC_HANDOFF(base, l3_offset, skb->len), tc_parsers);
     /* TC_ACT_UNSPEC: go on to the next tcx program, if any, as if we were not here. */
     return TC_ACT_UNSPEC;
 }
@@ -198,7 +220,7 @@ SEC("tc")
 int tc_proto_ipv4(struct __sk_buff *skb)
 {
     void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-    PARSE(data, data_end, skb->len, tc_scratch, ipv4_slot);
+    TC_PARSE(data, data_end, skb->len, ipv4_slot);
     return TC_ACT_UNSPEC;
 }
 
@@ -206,7 +228,7 @@ SEC("tc")
 int tc_proto_ipv6(struct __sk_buff *skb)
 {
     void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-    PARSE(data, data_end, skb->len, tc_scratch, ipv6_slot);
+    TC_PARSE(data, data_end, skb->len, ipv6_slot);
     return TC_ACT_UNSPEC;
 }
 

@@ -45,8 +45,8 @@ enum proto_parser {
     PROTO_PARSERS,
 };
 
-/* What a dispatcher hands its parser (a one-slot per-CPU scratch array): a tail call
- * keeps the context but no registers or stack. */
+/* What a tc dispatcher hands its parser (a one-slot per-CPU scratch array): a tail call
+ * keeps the context but no registers or stack. (XDP parsers recompute it.) */
 struct proto_scratch {
     __u32 base;       /* counter index of slot 0 for this interface and direction */
     __u32 l3_offset;  /* where the IP header starts (after Ethernet and VLAN tags) */
@@ -70,7 +70,7 @@ struct flow_key {
 struct flow_value {
     __u64 packets;
     __u64 bytes;
-    __u64 first_ns; /* bpf_ktime_get_coarse_ns(): CLOCK_MONOTONIC_COARSE */
+    __u64 first_ns; /* CLOCK_MONOTONIC_COARSE, to the tick (now_ns() in conns.bpf.c) */
     __u64 last_ns;
     __u32 tcp_flags; /* OR of every TCP flags byte seen (FIN 0x01 ... CWR 0x80) */
     __u32 pad;

@@ -105,14 +105,14 @@ std::string flags_text(std::uint32_t flags) {
     return out;
 }
 
-// The clock of bpf_ktime_get_coarse_ns().
+// The clock of first_ns/last_ns (now_ns() in conns.bpf.c).
 std::uint64_t monotonic_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-// bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) as UTC, to the millisecond.
+// A CLOCK_MONOTONIC_COARSE time (first_ns/last_ns) as UTC, to the millisecond.
 std::string wall_time(std::uint64_t mono_ns, std::uint64_t mono_now, std::int64_t wall_now_ms) {
     std::int64_t ms =
         wall_now_ms - static_cast<std::int64_t>((mono_now - std::min<std::uint64_t>(mono_ns, mono_now)) / 1'000'000);
@@ -244,6 +244,12 @@ void run_conns(const ConnsOptions& options, const GlobalOptions& global) {
 
     auto skel = ebpf::Skeleton<conns_bpf>::open();
     skel->rodata->filter_cidr = !cidrs.empty();
+    // The kernel side's clock (now_ns in conns.bpf.c): jiffies times the tick, which is
+    // the coarse clock's resolution. 0 if that cannot be read: the coarse clock then.
+    timespec tick{};
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &tick) == 0 && tick.tv_sec == 0)
+        skel->rodata->tick_ns = static_cast<__u64>(tick.tv_nsec);
+    if (targets.ifindexes.size() == 1) skel->rodata->only_ifindex = static_cast<__u32>(targets.ifindexes[0]);
     bpf_map__set_max_entries(skel->maps.flows, options.max_entries);
     bpf_program__set_autoload(skel->progs.xdp_conns, targets.xdp);
     bpf_program__set_autoload(skel->progs.tc_conns_ingress, !targets.xdp);

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -127,6 +128,35 @@ TEST(ProtoCommand, PerCpuSlotsSumToTheTotal) {
     EXPECT_EQ(packets(row), static_cast<std::uint64_t>(n));
 }
 
+// Two interfaces under XDP: the parsers (tail-called, so they recompute the counter base
+// from the frame's interface rather than being told it) count each frame in its own
+// interface's rows.
+TEST(ProtoCommand, TwoInterfacesUnderXdpCountEachFrameInItsOwnRows) {
+    REQUIRE_KERNEL();
+    test::NetLab a, b;
+    const int na = 9, nb = 14, ma = 4, mb = 3;
+    auto result = run_with_traffic({test::tool_path(), "proto", "--iface", a.host_interface(), "--iface",
+                                    b.host_interface(), "--interval", "0.2", "--json"},
+                                   kProtoReady, [&] {
+                                       ASSERT_TRUE(a.udp_flow(4, na, 30));
+                                       ASSERT_TRUE(b.udp_flow(4, nb, 30));
+                                       ASSERT_TRUE(a.ping(6, ma));
+                                       ASSERT_TRUE(b.ping(6, mb));
+                                   });
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    auto doc = last_json(result.out);
+    for (const auto& [lab, n, m] : {std::tuple{&a, na, ma}, std::tuple{&b, nb, mb}}) {
+        const auto& iface = lab->host_interface();
+        EXPECT_EQ(packets(proto_row(doc, iface, "ingress", "ipv4", "udp")), static_cast<std::uint64_t>(n)) << iface;
+        EXPECT_EQ(bytes(proto_row(doc, iface, "ingress", "ipv4", "udp")),
+                  static_cast<std::uint64_t>(n * test::NetLab::udp_frame_length(4, 30)));
+        EXPECT_EQ(packets(proto_row(doc, iface, "ingress", "ipv6", "icmpv6")), static_cast<std::uint64_t>(m));
+        EXPECT_EQ(packets(proto_row(doc, iface, "ingress", "ipv4", "icmp")), 0u);
+        EXPECT_EQ(packets(proto_row(doc, iface, "ingress", "non-ip", "-")), 0u);
+        EXPECT_TRUE(proto_row(doc, iface, "ingress", "unparsed", "-").is_null());
+    }
+}
+
 TEST(ProtoCommand, TextTableShowsEveryProtocolRow) {
     REQUIRE_KERNEL();
     test::NetLab lab;
@@ -173,6 +203,87 @@ TEST(ConnsCommand, UdpFlowHasExactlyItsPacketsAndFrameBytes) {
         EXPECT_EQ(doc.at("evicted"), 0);
         EXPECT_FALSE(lab.anything_attached());
     }
+}
+
+// "2026-12-03T00:41:07.123Z" (conns' first_seen/last_seen) as milliseconds since the epoch.
+std::int64_t utc_ms(const std::string& text) {
+    tm t{};
+    int ms = 0;
+    if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &t.tm_year, &t.tm_mon, &t.tm_mday, &t.tm_hour, &t.tm_min,
+                    &t.tm_sec, &ms) != 7)
+        return -1;
+    t.tm_year -= 1900;
+    t.tm_mon -= 1;
+    return static_cast<std::int64_t>(timegm(&t)) * 1000 + ms;
+}
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// First and last seen come from the kernel tick (jiffies times the tick, offset to
+// CLOCK_MONOTONIC_COARSE): each lies between the wall times taken just before and just
+// after its packet was sent, give or take the tick, and their difference is the time
+// between the two packets.
+TEST(ConnsCommand, FirstAndLastSeenAreTheTimesOfTheFirstAndLastPacket) {
+    REQUIRE_KERNEL();
+    test::NetLab lab;
+    timespec res{};
+    ASSERT_EQ(clock_getres(CLOCK_MONOTONIC_COARSE, &res), 0);
+    // Two ticks (the kernel and user space each read a coarse clock) and the printed ms.
+    const std::int64_t slack = 2 * (res.tv_nsec / 1'000'000 + 1) + 1;
+    std::int64_t first_before = 0, first_after = 0, last_before = 0, last_after = 0;
+    auto result = run_with_traffic(
+        {test::tool_path(), "conns", "--iface", lab.host_interface(), "--interval", "0.2", "--json"}, kConnsReady, [&] {
+            // One ICMP flow (no ports): the two echoes are one row.
+            first_before = wall_ms();
+            ASSERT_TRUE(lab.ping(4, 1));
+            first_after = wall_ms();
+            std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the gap to measure, not a wait
+            last_before = wall_ms();
+            ASSERT_TRUE(lab.ping(4, 1));
+            last_after = wall_ms();
+            // The final print comes later than the last packet: conns shows a time in
+            // the future (a clock running fast) as the time of the print, which this puts
+            // outside the bracket.
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        });
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    json row;
+    const auto doc = last_json(result.out);
+    for (const auto& r : doc.at("connections"))
+        if (r.at("protocol") == "icmp") row = r;
+    ASSERT_FALSE(row.is_null()) << result.out;
+    EXPECT_EQ(packets(row), 2u);
+    const std::int64_t first = utc_ms(row.at("first_seen")), last = utc_ms(row.at("last_seen"));
+    EXPECT_GE(first, first_before - slack) << row.dump();
+    EXPECT_LE(first, first_after + slack) << row.dump();
+    EXPECT_GE(last, last_before - slack) << row.dump();
+    EXPECT_LE(last, last_after + slack) << row.dump();
+}
+
+// Two interfaces: the key's interface comes from the frame (with one, it is a constant).
+TEST(ConnsCommand, TwoInterfacesKeepTheirFlowsApart) {
+    REQUIRE_KERNEL();
+    test::NetLab a, b;
+    std::uint16_t port_a = 0, port_b = 0;
+    auto result = run_with_traffic({test::tool_path(), "conns", "--iface", a.host_interface(), "--iface",
+                                    b.host_interface(), "--interval", "0.2", "--json"},
+                                   kConnsReady, [&] {
+                                       ASSERT_TRUE(a.udp_flow(4, 5, 20, &port_a));
+                                       ASSERT_TRUE(b.udp_flow(4, 8, 20, &port_b));
+                                   });
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    auto doc = last_json(result.out);
+    auto row_a = conns_row(doc, "udp", port_a), row_b = conns_row(doc, "udp", port_b);
+    ASSERT_FALSE(row_a.is_null()) << doc.dump();
+    ASSERT_FALSE(row_b.is_null()) << doc.dump();
+    EXPECT_EQ(row_a.at("iface"), a.host_interface());
+    EXPECT_EQ(packets(row_a), 5u);
+    EXPECT_EQ(row_b.at("iface"), b.host_interface());
+    EXPECT_EQ(packets(row_b), 8u);
+    EXPECT_EQ(doc.at("created"), 2);
 }
 
 TEST(ConnsCommand, TcpConnectionShowsItsFlags) {
