@@ -17,7 +17,7 @@ struct Command {
 };
 constexpr Command kCommands[] = {
     {add_execs_command}, {add_stats_command}, {add_events_command}, {add_map_command}, {add_run_command},
-    {add_proto_command}, {add_conns_command},
+    {add_proto_command}, {add_conns_command}, {add_serve_command},
 };
 
 }  // namespace
