@@ -5,6 +5,7 @@
 // are serialized around the collectors, so no collector needs locks of its own. Nothing
 // served changes a map.
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <fmt/format.h>
 #include <httplib.h>
 
@@ -233,6 +234,13 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     server.set_write_timeout(5, 0);
     server.set_keep_alive_timeout(2);
     server.set_payload_max_length(64 * 1024);
+    // httplib's default options add SO_REUSEPORT, with which a second exporter on the same
+    // port would bind too and take half the scrapes. SO_REUSEADDR alone: a restart can
+    // bind while old connections are in TIME_WAIT, a second live server cannot.
+    server.set_socket_options([](int sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
     if (address.port == 0) {
         address.port = server.bind_to_any_port(address.host);
         if (address.port < 0) throw ebpf::Error::sys(errno ? errno : EADDRNOTAVAIL, "--listen " + options.listen);

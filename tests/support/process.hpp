@@ -33,6 +33,8 @@ public:
     bool wait_for_stdout(const std::function<bool(const std::string&)>& done,
                          std::chrono::milliseconds timeout = std::chrono::seconds(20));
     void signal(int sig);
+    // What the process wrote on stderr so far (as read by the wait_for_* calls).
+    const std::string& err() const { return err_; }
     // Closes the test's end of the process's stdout: its next write fails (EPIPE, SIGPIPE),
     // as when the reader of a pipeline (`| head`) has gone.
     void close_stdout();
