@@ -305,6 +305,9 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
 
     while (!signals.wait(std::chrono::milliseconds(200)) && !server_ended) {
     }
+    // stop() only stops a server that is running: a signal that came before the thread got
+    // to listen would otherwise leave it listening forever, and join() with it.
+    while (!server.is_running() && !server_ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     server.stop();
     thread.join();
     if (!signals.stopped())
