@@ -8,6 +8,7 @@ report=$PWD/BENCHMARKS.md
 
 "$build/bench/stats_kernel_cost" "$build/ebpf-tool" "$report"
 "$build/bench/net_kernel_cost" "$build/ebpf-tool" "$report"
+"$build/bench/serve_idle" "$build/ebpf-tool" "$report"
 "$build/bench/map_ops" "$report"
 "$build/bench/map_iteration" "$report"
 "$build/bench/map_dump" "$build/ebpf-tool" "$report"
