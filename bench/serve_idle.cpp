@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
     const std::string report = argc > 2 ? argv[2] : "BENCHMARKS.md";
     const int scrapes = argc > 3 ? std::stoi(argv[3]) : 200;
     std::vector<Result> results;
-    for (const char* collectors : {"execs", "stats", "execs,stats"}) results.push_back(measure(collectors, tool, scrapes));
+    for (const char* collectors : {"execs", "stats", "execs,stats"})
+        results.push_back(measure(collectors, tool, scrapes));
 
     std::string md = fmt::format(
         "## `ebpf-tool serve`: idle and under scraping (built-in collectors)\n\n"
@@ -127,13 +128,15 @@ int main(int argc, char** argv) {
         "connection each, as Prometheus without keep-alive); CPU time of the exporter per scrape. One run on a "
         "shared machine: the numbers are noisy, ratios between rows come from one run. Large pinned maps: "
         "bench/serve_scrape.cpp.\n\n"
-        "| collectors | first response | peak RSS idle | peak RSS under scraping | scrape median | scrape p99 | CPU per "
+        "| collectors | first response | peak RSS idle | peak RSS under scraping | scrape median | scrape p99 | CPU "
+        "per "
         "scrape |\n|---|---:|---:|---:|---:|---:|---:|\n",
         bench::machine_line(), scrapes, scrapes);
     for (const auto& r : results)
         md += fmt::format("| {} | {:.1f} KiB | {:.1f} MiB | {:.1f} MiB | {:.2f} ms | {:.2f} ms | {:.2f} ms |\n",
-                          r.collectors, static_cast<double>(r.body_bytes) / 1024, static_cast<double>(r.idle_hwm_kb) / 1024,
-                          static_cast<double>(r.busy_hwm_kb) / 1024, r.median_ms, r.p99_ms, r.cpu_ms_per_scrape);
+                          r.collectors, static_cast<double>(r.body_bytes) / 1024,
+                          static_cast<double>(r.idle_hwm_kb) / 1024, static_cast<double>(r.busy_hwm_kb) / 1024,
+                          r.median_ms, r.p99_ms, r.cpu_ms_per_scrape);
     std::cout << md;
     bench::write_section(report, "serve_idle", md);
     return 0;

@@ -179,7 +179,8 @@ void write(std::string& out, const std::vector<metrics::Family>& families, Forma
                     for (const auto& [bound, count] : sample.buckets) {
                         has_inf = has_inf || std::isinf(bound);
                         metrics::Label le{"le", format_value(bound)};
-                        append_sample(out, name, "_bucket", sample.labels, &le, format_value(static_cast<double>(count)));
+                        append_sample(out, name, "_bucket", sample.labels, &le,
+                                      format_value(static_cast<double>(count)));
                     }
                     // Both formats require the +Inf bucket, and it is the count.
                     if (!has_inf) {

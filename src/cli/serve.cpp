@@ -5,15 +5,13 @@
 // are serialized around the collectors, so no collector needs locks of its own. Nothing
 // served changes a map.
 #include <arpa/inet.h>
-#include <sys/socket.h>
 #include <fmt/format.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
 #include <iostream>
-#include <map>
-#include <mutex>
 #include <thread>
 
 #include "commands.hpp"
@@ -24,6 +22,7 @@
 #include "net.h"
 #include "net.hpp"
 #include "serve_collectors.hpp"
+#include "serve_registry.hpp"
 
 namespace ebpf_tool {
 
@@ -93,90 +92,6 @@ bool is_loopback(const ListenAddress& a) {
     return std::equal(std::begin(buffer), std::end(buffer), std::begin(loopback));
 }
 
-// The collectors and the exporter's own bookkeeping. scrape() may be called from any
-// worker thread: one scrape at a time reads the collectors.
-class Registry {
-public:
-    void add(std::unique_ptr<metrics::Collector> collector) {
-        std::string name = collector->name();
-        entries_.push_back(Entry{std::move(collector), std::move(name), 0, {}});
-    }
-    std::vector<std::string> names() const {
-        std::vector<std::string> out;
-        for (const auto& e : entries_) out.push_back(e.name);
-        return out;
-    }
-
-    std::string scrape(exposition::Format format) {
-        std::lock_guard lock(mutex_);
-        std::vector<metrics::Family> families;
-        std::map<std::string, std::size_t> index;  // family name → position in families
-        metrics::Family duration{"ebpf_exporter_scrape_duration_seconds",
-                                 "Seconds each collector took to read its maps in this scrape",
-                                 metrics::Type::gauge,
-                                 {}};
-        for (auto& entry : entries_) {
-            auto start = std::chrono::steady_clock::now();
-            std::vector<metrics::Family> got;
-            std::string error;
-            try {
-                entry.collector->collect(got);
-            } catch (const std::exception& e) {
-                error = e.what();
-            }
-            for (auto& family : got) {
-                auto [it, inserted] = index.emplace(family.name, families.size());
-                if (inserted) {
-                    families.push_back(std::move(family));
-                } else if (families[it->second].type == family.type) {
-                    auto& samples = families[it->second].samples;
-                    samples.insert(samples.end(), std::make_move_iterator(family.samples.begin()),
-                                   std::make_move_iterator(family.samples.end()));
-                } else if (error.empty()) {
-                    error = "metric " + family.name + " has another type in an earlier collector";
-                }
-            }
-            if (!error.empty()) {
-                ++entry.errors;
-                // Once per distinct message, not once per scrape: a broken collector under a
-                // 1 s scrape interval must not flood the journal.
-                if (error != entry.last_error) std::cerr << "serve: collector " << entry.name << ": " << error << '\n';
-            }
-            entry.last_error = error;
-            double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            metrics::Sample s;
-            s.labels = {{"collector", entry.name}};
-            s.value = seconds;
-            duration.samples.push_back(std::move(s));
-        }
-        metrics::Family errors{"ebpf_exporter_scrape_errors",
-                               "Scrapes in which a collector failed, by collector (its samples are then missing)",
-                               metrics::Type::counter,
-                               {}};
-        for (const auto& entry : entries_) {
-            metrics::Sample s;
-            s.labels = {{"collector", entry.name}};
-            s.value = static_cast<double>(entry.errors);
-            errors.samples.push_back(std::move(s));
-        }
-        families.push_back(std::move(duration));
-        families.push_back(std::move(errors));
-        std::string body;
-        exposition::write(body, families, format);
-        return body;
-    }
-
-private:
-    struct Entry {
-        std::unique_ptr<metrics::Collector> collector;
-        std::string name;
-        std::uint64_t errors = 0;
-        std::string last_error;
-    };
-    std::mutex mutex_;
-    std::vector<Entry> entries_;
-};
-
 constexpr const char* kIndexPage =
     "<!DOCTYPE html>\n<html><head><title>ebpf-tool exporter</title></head>\n"
     "<body><h1>ebpf-tool exporter</h1><p>Metrics are at <a href=\"/metrics\">/metrics</a>.</p></body></html>\n";
@@ -188,7 +103,8 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     for (const auto& name : options.collect) {
         bool& flag = name == "execs" ? execs : name == "stats" ? stats : name == "proto" ? proto : conns;
         if (name != "execs" && name != "stats" && name != "proto" && name != "conns" && name != "none")
-            throw UsageError("--collect " + name + ": unknown collector (collectors: execs, stats, proto, conns, none)");
+            throw UsageError("--collect " + name +
+                             ": unknown collector (collectors: execs, stats, proto, conns, none)");
         if (name == "none") continue;
         if (flag) throw UsageError("--collect " + name + ": given twice");
         flag = true;
@@ -197,8 +113,7 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
         throw UsageError("--collect proto and conns need --iface IF (repeatable)");
     if (!proto && !conns && !options.ifaces.empty())
         throw UsageError("--iface is for the proto and conns collectors (add --collect ...,proto or ...,conns)");
-    if (options.maps.size() % 2 != 0)
-        throw UsageError("--map: expected 'pinned PATH'");
+    if (options.maps.size() % 2 != 0) throw UsageError("--map: expected 'pinned PATH'");
     for (std::size_t i = 0; i < options.maps.size(); i += 2) {
         if (options.maps[i] != "pinned")
             throw UsageError("--map " + options.maps[i] + ": expected 'pinned PATH' (the only map source serve takes)");
@@ -251,7 +166,7 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
         }
     }
 
-    Registry registry;
+    serve::Registry registry;
     if (execs) registry.add(serve::make_execs_collector());
     if (stats) registry.add(serve::make_stats_collector());
     if (proto) registry.add(serve::make_proto_collector(targets));
@@ -282,15 +197,17 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     });
     server.set_error_handler([](const httplib::Request&, httplib::Response& response) {
         if (response.body.empty())
-            response.set_content(fmt::format("{} {}\n", response.status,
-                                             response.status == 404 ? "page not found" : "bad request"),
-                                 "text/plain; charset=utf-8");
+            response.set_content(
+                fmt::format("{} {}\n", response.status, response.status == 404 ? "page not found" : "bad request"),
+                "text/plain; charset=utf-8");
     });
     server.set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
         response.status = 500;
         response.set_content("500 internal server error\n", "text/plain; charset=utf-8");
     });
 
+    std::string names;
+    for (const auto& name : registry.names()) names += (names.empty() ? "" : ", ") + name;
     std::atomic<bool> server_ended{false};
     std::thread thread([&] {
         server.listen_after_bind();
@@ -298,8 +215,6 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     });
     if (!is_loopback(address))
         std::cerr << "serve: listening on " << address.text() << ", reachable from other hosts\n";
-    std::string names;
-    for (const auto& name : registry.names()) names += (names.empty() ? "" : ", ") + name;
     std::cerr << "serve: listening on http://" << address.text() << "/metrics (collectors: " << names
               << ")... Hit Ctrl-C to end." << std::endl;
 

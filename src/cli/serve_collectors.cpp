@@ -26,7 +26,9 @@ Sample sample(std::vector<Label> labels, double value) {
     return s;
 }
 
-double number(std::uint64_t n) { return static_cast<double>(n); }
+double number(std::uint64_t n) {
+    return static_cast<double>(n);
+}
 
 class ExecsCollector final : public metrics::Collector {
 public:
@@ -34,13 +36,15 @@ public:
     std::string name() const override { return "execs"; }
 
     void collect(std::vector<Family>& out) override {
-        Family execs{"ebpf_execs", "Execs (execve and execveat calls) per user since the exporter started",
-                     Type::counter, {}};
+        Family execs{
+            "ebpf_execs", "Execs (execve and execveat calls) per user since the exporter started", Type::counter, {}};
         for (auto [uid, count] : counter_.counts())
             execs.samples.push_back(sample({{"uid", std::to_string(uid)}, {"user", user(uid)}}, number(count)));
         out.push_back(std::move(execs));
-        out.push_back(Family{"ebpf_execs_dropped", "Execs not counted because the per-user table was full",
-                             Type::counter, {sample({}, number(counter_.dropped()))}});
+        out.push_back(Family{"ebpf_execs_dropped",
+                             "Execs not counted because the per-user table was full",
+                             Type::counter,
+                             {sample({}, number(counter_.dropped()))}});
     }
 
 private:
@@ -66,17 +70,20 @@ public:
         // name, summed, since Prometheus refuses two series with the same labels.
         std::map<std::string, std::uint64_t> by_name;
         for (const auto& row : counter_.read()) by_name[syscall(row.nr)] += row.count;
-        Family calls{"ebpf_syscalls", "System calls by name, system-wide, since the exporter started", Type::counter,
-                     {}};
+        Family calls{
+            "ebpf_syscalls", "System calls by name, system-wide, since the exporter started", Type::counter, {}};
         for (const auto& [name, count] : by_name) calls.samples.push_back(sample({{"syscall", name}}, number(count)));
         out.push_back(std::move(calls));
 
         SyscallDrops drops = counter_.drops();
-        out.push_back(Family{"ebpf_syscalls_dropped", "System calls not counted, by reason", Type::counter,
+        out.push_back(Family{"ebpf_syscalls_dropped",
+                             "System calls not counted, by reason",
+                             Type::counter,
                              {sample({{"reason", "out_of_range"}}, number(drops.out_of_range)),
                               sample({{"reason", "map_full"}}, number(drops.map_full))}});
         out.push_back(Family{"ebpf_syscalls_missed",
-                             "Runs of the syscall counting program the kernel skipped (recursion)", Type::counter,
+                             "Runs of the syscall counting program the kernel skipped (recursion)",
+                             Type::counter,
                              {sample({}, number(drops.missed))}});
     }
 
@@ -107,11 +114,13 @@ public:
         auto counts = counter_.read();
         Family packets{"ebpf_proto_packets",
                        "Packets per interface, direction, address family and protocol since the exporter started",
-                       Type::counter, {}};
+                       Type::counter,
+                       {}};
         Family bytes{"ebpf_proto_bytes",
                      "Bytes (L2 frame length) per interface, direction, address family and protocol since the "
                      "exporter started",
-                     Type::counter, {}};
+                     Type::counter,
+                     {}};
         for (std::size_t i = 0; i < targets_.ifindexes.size(); ++i) {
             for (std::uint32_t dir = 0; dir < NET_DIRECTIONS; ++dir) {
                 if ((dir == 0 && !targets_.ingress) || (dir == 1 && !targets_.egress)) continue;
@@ -173,25 +182,33 @@ public:
                        protocol_name(key.protocol)}];
         Family flows{"ebpf_conns_flows", "Flows in the connection table now", Type::gauge, {}};
         for (const auto& [labels, count] : present)
-            flows.samples.push_back(sample(
-                {{"iface", labels[0]}, {"direction", labels[1]}, {"family", labels[2]}, {"protocol", labels[3]}},
-                number(count)));
+            flows.samples.push_back(
+                sample({{"iface", labels[0]}, {"direction", labels[1]}, {"family", labels[2]}, {"protocol", labels[3]}},
+                       number(count)));
         out.push_back(std::move(flows));
-        out.push_back(Family{"ebpf_conns_flows_max", "Flows the connection table holds (LRU: the least recent go first)",
-                             Type::gauge, {sample({}, CONNS_DEFAULT_MAX_ENTRIES)}});
-        out.push_back(Family{"ebpf_conns_created", "Flows inserted into the connection table since the exporter started",
-                             Type::counter, {sample({}, number(table.created))}});
+        out.push_back(Family{"ebpf_conns_flows_max",
+                             "Flows the connection table holds (LRU: the least recent go first)",
+                             Type::gauge,
+                             {sample({}, CONNS_DEFAULT_MAX_ENTRIES)}});
+        out.push_back(Family{"ebpf_conns_created",
+                             "Flows inserted into the connection table since the exporter started",
+                             Type::counter,
+                             {sample({}, number(table.created))}});
         // created - present is exact when no insert raced the walk (conns.cpp); an inexact
         // read may be a little high or low, and a counter must never go down.
         evicted_ = std::max(evicted_, table.evicted);
         out.push_back(Family{"ebpf_conns_evicted",
                              "Flows evicted from the full connection table (or deleted by hand) since the exporter "
                              "started",
-                             Type::counter, {sample({}, number(evicted_))}});
+                             Type::counter,
+                             {sample({}, number(evicted_))}});
         out.push_back(Family{"ebpf_conns_insert_failed_packets",
-                             "Packets not tracked because inserting their flow failed", Type::counter,
+                             "Packets not tracked because inserting their flow failed",
+                             Type::counter,
                              {sample({}, number(table.insert_failed))}});
-        out.push_back(Family{"ebpf_conns_filtered_packets", "IP packets left out by the address filter", Type::counter,
+        out.push_back(Family{"ebpf_conns_filtered_packets",
+                             "IP packets left out by the address filter",
+                             Type::counter,
                              {sample({}, number(table.filtered))}});
     }
 
@@ -209,8 +226,12 @@ private:
 
 }  // namespace
 
-std::unique_ptr<metrics::Collector> make_execs_collector() { return std::make_unique<ExecsCollector>(); }
-std::unique_ptr<metrics::Collector> make_stats_collector() { return std::make_unique<StatsCollector>(); }
+std::unique_ptr<metrics::Collector> make_execs_collector() {
+    return std::make_unique<ExecsCollector>();
+}
+std::unique_ptr<metrics::Collector> make_stats_collector() {
+    return std::make_unique<StatsCollector>();
+}
 std::unique_ptr<metrics::Collector> make_proto_collector(const NetTargets& targets) {
     return std::make_unique<ProtoCollector>(targets);
 }

@@ -12,11 +12,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
-#include <set>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -75,8 +75,8 @@ bool send_all(int fd, const std::string& data) {
 
 // One HTTP/1.1 request on a new connection (Connection: close), read to EOF. A plain
 // socket rather than an HTTP library: the test must see exactly what the server sent.
-std::optional<Response> request(const std::string& host, int port, const std::string& method,
-                                const std::string& path, const std::string& extra_headers = "") {
+std::optional<Response> request(const std::string& host, int port, const std::string& method, const std::string& path,
+                                const std::string& extra_headers = "") {
     Socket s(host.find(':') != std::string::npos ? AF_INET6 : AF_INET);
     timeval timeout{10, 0};
     setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
@@ -117,8 +117,7 @@ std::optional<Response> request(const std::string& host, int port, const std::st
 class Server {
 public:
     // `prefix` runs the tool through another program (setpriv).
-    explicit Server(std::vector<std::string> args, std::string host = "127.0.0.1",
-                    std::vector<std::string> prefix = {})
+    explicit Server(std::vector<std::string> args, std::string host = "127.0.0.1", std::vector<std::string> prefix = {})
         : host_(std::move(host)) {
         std::vector<std::string> argv = prefix;
         argv.push_back(test::tool_path());
@@ -134,7 +133,8 @@ public:
         ready_ = process_->wait_for_stderr(kReady, 60s);
         std::smatch m;
         const std::string& err = process_->err();
-        if (ready_ && std::regex_search(err, m, std::regex(R"(listening on http://(\[[^\]]+\]|[0-9.]+):([0-9]+)/metrics)")))
+        if (ready_ &&
+            std::regex_search(err, m, std::regex(R"(listening on http://(\[[^\]]+\]|[0-9.]+):([0-9]+)/metrics)")))
             port_ = std::stoi(m[2]);
     }
     ~Server() {
@@ -212,7 +212,9 @@ test::Result promtool_check_metrics(const std::string& body) {
     return r;
 }
 
-std::string execs_series(unsigned uid) { return "ebpf_execs_total{uid=\"" + std::to_string(uid) + "\",user=\"\"}"; }
+std::string execs_series(unsigned uid) {
+    return "ebpf_execs_total{uid=\"" + std::to_string(uid) + "\",user=\"\"}";
+}
 
 std::size_t open_fds(pid_t pid) {
     std::size_t n = 0;
@@ -262,8 +264,7 @@ TEST(ServeCommand, EveryCollectorsOutputPassesPromtoolWithExactPacketCounts) {
     auto r = server.get();
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200);
-    EXPECT_EQ(sample_value(r->body, "ebpf_proto_bytes_total" + labels),
-              pings * test::NetLab::echo_frame_length(4));
+    EXPECT_EQ(sample_value(r->body, "ebpf_proto_bytes_total" + labels), pings * test::NetLab::echo_frame_length(4));
     EXPECT_EQ(sample_value(r->body, "ebpf_proto_packets_total{iface=\"" + iface +
                                         "\",direction=\"ingress\",family=\"ipv4\",protocol=\"udp\"}"),
               datagrams);
@@ -273,8 +274,8 @@ TEST(ServeCommand, EveryCollectorsOutputPassesPromtoolWithExactPacketCounts) {
     EXPECT_EQ(sample_value(r->body, "ebpf_conns_evicted_total"), 0);
     EXPECT_EQ(sample_value(r->body, "ebpf_conns_insert_failed_packets_total"), 0);
     for (const char* collector : {"execs", "stats", "proto", "conns"})
-        EXPECT_EQ(sample_value(r->body, std::string("ebpf_exporter_scrape_errors_total{collector=\"") + collector + "\"}"),
-                  0)
+        EXPECT_EQ(
+            sample_value(r->body, std::string("ebpf_exporter_scrape_errors_total{collector=\"") + collector + "\"}"), 0)
             << collector;
     auto check = promtool_check_metrics(r->body);
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err << "\n" << r->body;
@@ -304,8 +305,7 @@ TEST(ServeCommand, OpenMetricsOnlyWhenTheAcceptHeaderAsksForIt) {
     EXPECT_EQ(om->body.find("untyped"), std::string::npos);
 
     // Text preferred over OpenMetrics: text.
-    auto prefers_text =
-        server.get("/metrics", "Accept: application/openmetrics-text;q=0.2, text/plain;q=0.9\r\n");
+    auto prefers_text = server.get("/metrics", "Accept: application/openmetrics-text;q=0.2, text/plain;q=0.9\r\n");
     ASSERT_TRUE(prefers_text);
     EXPECT_EQ(prefers_text->headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -533,9 +533,9 @@ TEST(ServeCommand, BindFailureIsOneLineAndExitOne) {
     REQUIRE_KERNEL();
     Server first({"--collect", "execs"});
     ASSERT_TRUE(first.ready()) << first.err();
-    auto r = test::run({test::tool_path(), "serve", "--collect", "execs", "--listen",
-                        "127.0.0.1:" + std::to_string(first.port())},
-                       20s);
+    auto r = test::run(
+        {test::tool_path(), "serve", "--collect", "execs", "--listen", "127.0.0.1:" + std::to_string(first.port())},
+        20s);
     EXPECT_EQ(r.exit_code, 1);
     auto all = test::lines(r.err);
     ASSERT_EQ(all.size(), 1u) << r.err;

@@ -66,8 +66,8 @@ TEST(Exposition, ACounterNamedWithTotalIsNotDoubled) {
 }
 
 TEST(Exposition, LabelValuesAndHelpAreEscaped) {
-    std::vector<metrics::Family> f{{"m", "a \\ b\nc \"q\"", metrics::Type::gauge,
-                                    {sample({{"path", "C:\\dir\n\"x\""}}, 1)}}};
+    std::vector<metrics::Family> f{
+        {"m", "a \\ b\nc \"q\"", metrics::Type::gauge, {sample({{"path", "C:\\dir\n\"x\""}}, 1)}}};
     // Text 0.0.4: HELP escapes backslash and newline only; label values also the quote.
     EXPECT_EQ(render(f, Format::text),
               "# HELP m a \\\\ b\\nc \"q\"\n# TYPE m gauge\nm{path=\"C:\\\\dir\\n\\\"x\\\"\"} 1\n");
