@@ -39,7 +39,7 @@ struct ServeOptions {
     std::vector<std::string> ifaces;
     std::string hook = "xdp";
     std::string direction;
-    std::vector<std::string> maps;  // --map pinned PATH: pairs of words
+    std::vector<std::pair<std::string, std::string>> maps;  // --map pinned PATH
     map_export::Options map_options;
 };
 
@@ -113,11 +113,10 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
         throw UsageError("--collect proto and conns need --iface IF (repeatable)");
     if (!proto && !conns && !options.ifaces.empty())
         throw UsageError("--iface is for the proto and conns collectors (add --collect ...,proto or ...,conns)");
-    if (options.maps.size() % 2 != 0) throw UsageError("--map: expected 'pinned PATH'");
-    for (std::size_t i = 0; i < options.maps.size(); i += 2) {
-        if (options.maps[i] != "pinned")
-            throw UsageError("--map " + options.maps[i] + ": expected 'pinned PATH' (the only map source serve takes)");
-        options.map_options.pinned.push_back(options.maps[i + 1]);
+    for (const auto& [source, path] : options.maps) {
+        if (source != "pinned")
+            throw UsageError("--map " + source + ": expected 'pinned PATH' (the only map source serve takes)");
+        options.map_options.pinned.push_back(path);
     }
     const bool maps = !options.map_options.pinned.empty() || !options.map_options.dirs.empty();
     if ((!options.map_options.value_fields.empty() || options.map_options.histogram) && !maps)
@@ -247,7 +246,7 @@ void add_serve_command(CLI::App& app, const GlobalOptions& global) {
         ->capture_default_str();
     cmd->add_option("--direction", options->direction, "proto and conns: ingress, egress or both")
         ->check(CLI::IsMember({"ingress", "egress", "both"}));
-    cmd->add_option("--map", options->maps, "Export a pinned map: --map pinned PATH (repeatable)")->expected(2);
+    cmd->add_option("--map", options->maps, "Export a pinned map: --map pinned PATH (repeatable)");
     cmd->add_option("--map-dir", options->map_options.dirs, "Export every pinned map in DIR (repeatable)");
     cmd->add_option("--value-field", options->map_options.value_fields,
                     "Export only this numeric value field of --map maps (repeatable)");

@@ -501,6 +501,8 @@ std::vector<Row> serve_rows() {
         {{"serve", "--direction", "sideways"}, 2},
         {{"serve", "--map", "pinned"}, 2},
         {{"serve", "--map", "file", "/sys/fs/bpf/x"}, 2},
+        {{"serve", "--map", "pinned", "/sys/fs/bpf/x", "--map", "pinned"}, 2},
+        {{"serve", "--map", "pinned", "/sys/fs/bpf/x", "--map", "dir", "/sys/fs/bpf"}, 2},
         {{"serve", "--max-series", "0"}, 2},
         {{"serve", "--max-series", "abc"}, 2},
         {{"serve", "--value-field", "count"}, 2},
