@@ -13,3 +13,4 @@ report=$PWD/BENCHMARKS.md
 "$build/bench/map_iteration" "$report"
 "$build/bench/map_dump" "$build/ebpf-tool" "$report"
 "$build/bench/events_throughput" "$report"
+"$build/bench/serve_scrape" "$report" --tool "$build/ebpf-tool"

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 struct btf;
@@ -95,6 +96,38 @@ private:
     // Immutable once compiled: copies of a formatter share it, and so may threads.
     std::shared_ptr<const detail::BtfPlan> plan_;
 };
+
+// A type flattened into its leaves, for code that maps a key or a value onto another model
+// (Prometheus labels and metrics): structs are opened member by member (anonymous members
+// lifted into the parent, as C names them, and as BtfFormatter shows them); everything else —
+// an integer, enum, float, pointer, array or union — is one leaf. Unions stay whole because
+// their members overlap: the caller decides what the bytes mean.
+struct BtfLeaf {
+    enum class Kind { integer, boolean, enumeration, floating, pointer, chars, array, other };
+    // One member on the way from the outermost struct to the leaf.
+    struct Step {
+        std::string name;          // as collected for JSON (a repeated name gets "#2" …)
+        std::string type;          // the member's declared type as C spells it: "__be32", "struct in6_addr"
+        std::size_t offset = 0;    // bytes from the start of the value (bitfields: their first byte)
+    };
+    std::vector<Step> path;        // empty when the whole type is one leaf (a scalar key)
+    Kind kind = Kind::other;
+    std::size_t offset = 0;        // bytes from the start of the value
+    std::size_t size = 0;          // bytes the leaf occupies (a bitfield: the bytes holding its bits)
+    unsigned bit_shift = 0;        // bitfields: first bit within the first byte
+    unsigned bit_width = 0;        // bitfields: width in bits; 0 for whole-byte leaves
+    bool is_signed = false;        // integers and enums
+    // Arrays: the element (integer, boolean, enumeration or other), its size and the count.
+    Kind element = Kind::other;
+    std::size_t element_size = 0;
+    std::uint32_t count = 0;
+    // Enumerations: (value, name), values as BtfFormatter compares them (the enum's bits,
+    // sign-extended when the enum is signed), sorted by value; the first name of a value wins.
+    std::vector<std::pair<std::uint64_t, std::string>> enumerators;
+};
+// Throws Error for types without a layout and for malformed BTF (members outside their
+// parent), as BtfFormatter does.
+std::vector<BtfLeaf> btf_leaves(const Btf& btf, std::uint32_t type_id);
 
 // The bytes of a value of `type_id` described by JSON, the inverse of BtfFormatter:
 // integers from numbers or strings ("42", "-1", "0x2a"; a hex string gives the raw bits,

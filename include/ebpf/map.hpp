@@ -121,6 +121,9 @@ public:
     // A pinned map. A pinned program or link is refused by kind: Error "'PATH' is a
     // program, not a map".
     [[nodiscard]] static Map open_pinned(const std::string& path);
+    // The same, with a read-only fd (BPF_F_RDONLY): lookups and walks work, every write
+    // fails in the kernel — for readers that must not change the map (`serve`).
+    [[nodiscard]] static Map open_pinned_read_only(const std::string& path);
     // Opens a pin only if it is the map `expected` describes (type, key size, value size,
     // max_entries, flags); otherwise throws Error naming every field that differs.
     [[nodiscard]] static Map open_pinned(const std::string& path, const MapSpec& expected);

@@ -45,6 +45,12 @@ namespace pins {
 // (resolved directory + file name).
 [[nodiscard]] std::string new_pin_path(const std::string& path);
 
+// For reading an existing pin someone else made (`serve --map pinned PATH`): on bpffs, its
+// directory trusted (ancestor rule, as new_pin_path), the pin itself a pin file and not a
+// symlink. Returns the path to open (resolved directory + file name); throws Error
+// (errc::not_found when there is no such pin) naming the first thing that is wrong.
+[[nodiscard]] std::string existing_pin_path(const std::string& path);
+
 // Whether `dir/name` exists, for a directory trusted_dir() returned: false when missing,
 // true for a pin; throws for a symlink or anything that is not a pin file.
 [[nodiscard]] bool pin_present(const std::string& path);

@@ -180,11 +180,23 @@ Map Map::open_by_id(std::uint32_t id) {
     return Map(Fd(fd));
 }
 
-Map Map::open_pinned(const std::string& path) {
-    int fd = bpf_obj_get(path.c_str());
+namespace {
+Map open_pin(const std::string& path, std::uint32_t file_flags) {
+    LIBBPF_OPTS(bpf_obj_get_opts, opts);
+    opts.file_flags = file_flags;
+    int fd = bpf_obj_get_opts(path.c_str(), &opts);
     if (fd < 0) {
         int err = libbpf_errno(fd);
         if (err == ENOENT) throw Error::make(errc::not_found, "pinned map '" + path + "': no such pin", err);
+        // The kernel opens programs and links only read-write (EINVAL otherwise): find out
+        // what the pin is, to name it, with an fd that is closed at once.
+        if (err == EINVAL && file_flags != 0)
+            if (int any = bpf_obj_get(path.c_str()); any >= 0) {
+                Fd probe(any);
+                if (auto kind = object_kind(probe.get()); kind != ObjectKind::map)
+                    throw Error::make(errc::wrong_type,
+                                      "'" + path + "' is " + std::string(object_kind_text(kind)) + ", not a map");
+            }
         throw Error::sys(err, "pinned map '" + path + "': open");
     }
     Fd owned(fd);
@@ -194,6 +206,15 @@ Map Map::open_pinned(const std::string& path) {
     if (auto kind = object_kind(owned.get()); kind != ObjectKind::map)
         throw Error::make(errc::wrong_type, "'" + path + "' is " + std::string(object_kind_text(kind)) + ", not a map");
     return Map(std::move(owned));
+}
+}  // namespace
+
+Map Map::open_pinned(const std::string& path) {
+    return open_pin(path, 0);
+}
+
+Map Map::open_pinned_read_only(const std::string& path) {
+    return open_pin(path, BPF_F_RDONLY);
 }
 
 Map Map::open_pinned(const std::string& path, const MapSpec& expected) {

@@ -164,6 +164,12 @@ std::string new_pin_path(const std::string& path) {
     return (real_parent == "/" ? "" : real_parent) + "/" + base;
 }
 
+std::string existing_pin_path(const std::string& path) {
+    std::string real = new_pin_path(path);
+    if (!pin_present(real)) throw Error::make(errc::not_found, "pin '" + path + "': no such pin", ENOENT);
+    return real;
+}
+
 bool pin_present(const std::string& path) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
