@@ -77,7 +77,11 @@ std::string Registry::scrape(exposition::Format format) {
     families.push_back(std::move(duration));
     families.push_back(std::move(errors));
     std::string body;
+    // Sized by the last scrape: a body of tens of MiB is not grown by doubling (each growth a
+    // copy, and twice the memory while it lasts).
+    body.reserve(last_size_ + last_size_ / 8);
     exposition::write(body, families, format);
+    last_size_ = body.size();
     return body;
 }
 

@@ -35,6 +35,7 @@ private:
     };
     std::mutex mutex_;
     std::vector<Entry> entries_;
+    std::size_t last_size_ = 0;  // bytes of the last scrape's body
 };
 
 }  // namespace ebpf_tool::serve
