@@ -68,6 +68,7 @@ rounds=${BENCH_ROUNDS:-5}
 if [ $tiny -eq 1 ]; then
   run "$build/bench/stats_kernel_cost" "$build/ebpf-tool" "$report" 1
   run "$build/bench/net_kernel_cost" "$build/ebpf-tool" "$report" 1
+  run "$build/bench/serve_idle" "$build/ebpf-tool" "$report" 20
   # Medians come from aggregates, which Google Benchmark makes from 2 repetitions on.
   run "$build/bench/map_ops" "$report" --benchmark_repetitions=2 --benchmark_min_time=0.01
   run "$build/bench/map_iteration" "$report" --benchmark_repetitions=2
@@ -87,6 +88,7 @@ if [ $tiny -eq 1 ]; then
 else
   run "$build/bench/stats_kernel_cost" "$build/ebpf-tool" "$report"
   run "$build/bench/net_kernel_cost" "$build/ebpf-tool" "$report"
+  run "$build/bench/serve_idle" "$build/ebpf-tool" "$report"
   run "$build/bench/map_ops" "$report"
   run "$build/bench/map_iteration" "$report"
   run "$build/bench/map_dump" "$build/ebpf-tool" "$report"

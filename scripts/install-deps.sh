@@ -17,6 +17,9 @@ packages=(
   # what tests and benchmarks drive or compare against (util-linux: setpriv runs the tool
   # with exact capability sets, unshare gives a private mount namespace)
   util-linux procps iproute2 libbpf-tools bpftrace
+  # `serve` tests: promtool and a real Prometheus (prometheus), the DaemonSet check (python3-yaml),
+  # the unit check (systemd-analyze, in systemd)
+  prometheus python3-yaml systemd
 )
 
 # The peers `make bench` compares against (Go + cilium/ebpf, BCC): its own list, installed

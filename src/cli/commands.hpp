@@ -16,5 +16,6 @@ void add_map_command(CLI::App& app, const GlobalOptions& global);
 void add_run_command(CLI::App& app, const GlobalOptions& global);
 void add_proto_command(CLI::App& app, const GlobalOptions& global);
 void add_conns_command(CLI::App& app, const GlobalOptions& global);
+void add_serve_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace ebpf_tool

@@ -25,10 +25,89 @@
 #include "ebpf/percpu.hpp"
 #include "net.h"
 #include "net.hpp"
+#include "probes.hpp"
 
 EBPF_SKELETON(conns_bpf);
 
 namespace ebpf_tool {
+
+struct ConnTracker::Kernel {
+    ebpf::Skeleton<conns_bpf> skel = ebpf::Skeleton<conns_bpf>::open();
+    NetTargets targets;
+    std::optional<ebpf::LpmTrie<ebpf::Ipv4, std::uint8_t>> v4;
+    std::optional<ebpf::LpmTrie<ebpf::Ipv6, std::uint8_t>> v6;
+    std::optional<ebpf::LruHashMap<flow_key, flow_value>> flows;
+    std::optional<ebpf::PerCpuArray<std::uint64_t>> counters;
+    std::vector<ebpf::NetLink> links;
+};
+
+ConnTracker::ConnTracker(const NetTargets& targets, std::uint32_t max_entries, const std::vector<Cidr>& cidrs)
+    : kernel_(std::make_unique<Kernel>()) {
+    auto& skel = kernel_->skel;
+    kernel_->targets = targets;
+    skel->rodata->filter_cidr = !cidrs.empty();
+    // The kernel side's clock (now_ns in conns.bpf.c): jiffies times the tick, which is
+    // the coarse clock's resolution. 0 if that cannot be read: the coarse clock then.
+    timespec tick{};
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &tick) == 0 && tick.tv_sec == 0)
+        skel->rodata->tick_ns = static_cast<__u64>(tick.tv_nsec);
+    if (targets.ifindexes.size() == 1) skel->rodata->only_ifindex = static_cast<__u32>(targets.ifindexes[0]);
+    bpf_map__set_max_entries(skel->maps.flows, max_entries);
+    bpf_program__set_autoload(skel->progs.xdp_conns, targets.xdp);
+    bpf_program__set_autoload(skel->progs.tc_conns_ingress, !targets.xdp);
+    bpf_program__set_autoload(skel->progs.tc_conns_egress, !targets.xdp);
+    skel.load();
+
+    auto& v4 = kernel_->v4.emplace(ebpf::LpmTrie<ebpf::Ipv4, std::uint8_t>::from_libbpf(skel->maps.cidr_v4));
+    auto& v6 = kernel_->v6.emplace(ebpf::LpmTrie<ebpf::Ipv6, std::uint8_t>::from_libbpf(skel->maps.cidr_v6));
+    for (const auto& c : cidrs) {
+        if (c.family == 4) {
+            ebpf::Ipv4 a{};
+            std::copy_n(c.addr.begin(), 4, a.begin());
+            v4.update({c.prefixlen, a}, 1);
+        } else {
+            v6.update({c.prefixlen, c.addr}, 1);
+        }
+    }
+    kernel_->flows.emplace(ebpf::LruHashMap<flow_key, flow_value>::from_libbpf(skel->maps.flows));
+    kernel_->counters.emplace(ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.conns_counters));
+}
+ConnTracker::~ConnTracker() = default;
+ConnTracker::ConnTracker(ConnTracker&&) noexcept = default;
+ConnTracker& ConnTracker::operator=(ConnTracker&&) noexcept = default;
+
+void ConnTracker::attach(const char* command) {
+    auto& skel = kernel_->skel;
+    kernel_->links =
+        attach_net(kernel_->targets,
+                   {bpf_program__fd(skel->progs.xdp_conns), bpf_program__fd(skel->progs.tc_conns_ingress),
+                    bpf_program__fd(skel->progs.tc_conns_egress)},
+                   command);
+}
+
+std::pair<std::uint32_t, std::uint32_t> ConnTracker::cidr_map_ids() const {
+    return {kernel_->v4->info().id, kernel_->v6->info().id};
+}
+
+ConnsTable ConnTracker::read() const {
+    const auto& flows = *kernel_->flows;
+    const auto& counters = *kernel_->counters;
+    ConnsTable t;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        auto before = counters.sums();
+        auto entries = flows.entries();
+        auto after = counters.sums();
+        t.flows.assign(entries.begin(), entries.end());
+        t.complete = entries.complete();
+        t.created = after.at(CONNS_CREATED);
+        t.insert_failed = after.at(CONNS_INSERT_FAILED);
+        t.filtered = after.at(CONNS_FILTERED);
+        t.evictions_exact = before.at(CONNS_CREATED) == t.created && t.complete;
+        t.evicted = t.created > t.flows.size() ? t.created - t.flows.size() : 0;
+        if (t.evictions_exact) break;
+    }
+    return t;
+}
 
 namespace {
 
@@ -37,12 +116,6 @@ struct ConnsOptions : NetOptions {
     std::string sort = "bytes";
     std::uint32_t top = 20;
     std::vector<std::string> cidrs;
-};
-
-struct Cidr {
-    int family = 4;
-    std::uint32_t prefixlen = 0;
-    std::array<std::uint8_t, 16> addr{};
 };
 
 // "10.0.0.0/8", "fd00::/8", or an address alone (a /32 or /128). Host bits past the
@@ -124,31 +197,7 @@ std::string wall_time(std::uint64_t mono_ns, std::uint64_t mono_now, std::int64_
     return fmt::format("{}.{:03}Z", buf, ms % 1000);
 }
 
-struct Table {
-    std::vector<std::pair<flow_key, flow_value>> flows;
-    std::uint64_t created = 0, evicted = 0, insert_failed = 0, filtered = 0;
-    bool evictions_exact = true;
-    bool complete = true;
-};
-
-Table read_table(const ebpf::LruHashMap<flow_key, flow_value>& flows,
-                 const ebpf::PerCpuArray<std::uint64_t>& counters) {
-    Table t;
-    for (int attempt = 0; attempt < 5; ++attempt) {
-        auto before = counters.sums();
-        auto entries = flows.entries();
-        auto after = counters.sums();
-        t.flows.assign(entries.begin(), entries.end());
-        t.complete = entries.complete();
-        t.created = after.at(CONNS_CREATED);
-        t.insert_failed = after.at(CONNS_INSERT_FAILED);
-        t.filtered = after.at(CONNS_FILTERED);
-        t.evictions_exact = before.at(CONNS_CREATED) == t.created && t.complete;
-        t.evicted = t.created > t.flows.size() ? t.created - t.flows.size() : 0;
-        if (t.evictions_exact) break;
-    }
-    return t;
-}
+using Table = ConnsTable;
 
 void print(Table table, const NetTargets& targets, const ConnsOptions& options, const GlobalOptions& global) {
     const std::uint64_t now = monotonic_ns();
@@ -242,50 +291,22 @@ void run_conns(const ConnsOptions& options, const GlobalOptions& global) {
     prepare_kernel(global, /*need_tracefs=*/false);
     StopSignals signals;
 
-    auto skel = ebpf::Skeleton<conns_bpf>::open();
-    skel->rodata->filter_cidr = !cidrs.empty();
-    // The kernel side's clock (now_ns in conns.bpf.c): jiffies times the tick, which is
-    // the coarse clock's resolution. 0 if that cannot be read: the coarse clock then.
-    timespec tick{};
-    if (clock_getres(CLOCK_MONOTONIC_COARSE, &tick) == 0 && tick.tv_sec == 0)
-        skel->rodata->tick_ns = static_cast<__u64>(tick.tv_nsec);
-    if (targets.ifindexes.size() == 1) skel->rodata->only_ifindex = static_cast<__u32>(targets.ifindexes[0]);
-    bpf_map__set_max_entries(skel->maps.flows, options.max_entries);
-    bpf_program__set_autoload(skel->progs.xdp_conns, targets.xdp);
-    bpf_program__set_autoload(skel->progs.tc_conns_ingress, !targets.xdp);
-    bpf_program__set_autoload(skel->progs.tc_conns_egress, !targets.xdp);
-    skel.load();
-
-    auto v4 = ebpf::LpmTrie<ebpf::Ipv4, std::uint8_t>::from_libbpf(skel->maps.cidr_v4);
-    auto v6 = ebpf::LpmTrie<ebpf::Ipv6, std::uint8_t>::from_libbpf(skel->maps.cidr_v6);
-    for (const auto& c : cidrs) {
-        if (c.family == 4) {
-            ebpf::Ipv4 a{};
-            std::copy_n(c.addr.begin(), 4, a.begin());
-            v4.update({c.prefixlen, a}, 1);
-        } else {
-            v6.update({c.prefixlen, c.addr}, 1);
-        }
-    }
-    auto flows = ebpf::LruHashMap<flow_key, flow_value>::from_libbpf(skel->maps.flows);
-    auto counters = ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.conns_counters);
-
-    auto links = attach_net(targets,
-                            {bpf_program__fd(skel->progs.xdp_conns), bpf_program__fd(skel->progs.tc_conns_ingress),
-                             bpf_program__fd(skel->progs.tc_conns_egress)},
-                            "conns");
-    if (!cidrs.empty())
+    ConnTracker tracker(targets, options.max_entries, cidrs);
+    tracker.attach("conns");
+    if (!cidrs.empty()) {
+        auto [v4_id, v6_id] = tracker.cidr_map_ids();
         std::cerr << fmt::format(
             "conns: --cidr filter in map id {} (cidr_v4) and id {} (cidr_v6); change it while this runs with "
             "`ebpf-tool map update|delete id N key ...`\n",
-            v4.info().id, v6.info().id);
+            v4_id, v6_id);
+    }
     std::cerr << "Tracking connections... Hit Ctrl-C to end." << std::endl;
 
     IntervalLoop loop(signals, seconds(options.interval),
                       options.duration ? std::optional(seconds(*options.duration)) : std::nullopt, options.count);
     for (;;) {
         bool more = loop.next();
-        print(read_table(flows, counters), targets, options, global);
+        print(tracker.read(), targets, options, global);
         if (!more) break;
     }
 }

@@ -10,10 +10,37 @@
 #include "ebpf/percpu.hpp"
 #include "execs.h"
 #include "execs.skel.h"
+#include "probes.hpp"
 
 EBPF_SKELETON(execs_bpf);
 
 namespace ebpf_tool {
+
+struct ExecCounter::Kernel {
+    ebpf::Skeleton<execs_bpf> skel = ebpf::Skeleton<execs_bpf>::open();
+    std::optional<ebpf::HashMap<std::uint32_t, std::uint64_t>> counts;
+    std::optional<ebpf::PerCpuArray<std::uint64_t>> dropped;
+};
+
+ExecCounter::ExecCounter() : kernel_(std::make_unique<Kernel>()) {
+    kernel_->skel.load();
+    kernel_->counts.emplace(ebpf::HashMap<std::uint32_t, std::uint64_t>::from_libbpf(kernel_->skel->maps.execs_per_uid));
+    kernel_->dropped.emplace(ebpf::PerCpuArray<std::uint64_t>::from_libbpf(kernel_->skel->maps.execs_dropped));
+}
+ExecCounter::~ExecCounter() = default;
+ExecCounter::ExecCounter(ExecCounter&&) noexcept = default;
+ExecCounter& ExecCounter::operator=(ExecCounter&&) noexcept = default;
+
+void ExecCounter::attach() { kernel_->skel.attach(); }
+
+std::vector<std::pair<std::uint32_t, std::uint64_t>> ExecCounter::counts() const {
+    auto entries = kernel_->counts->entries();
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> rows(entries.begin(), entries.end());
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+std::uint64_t ExecCounter::dropped() const { return kernel_->dropped->lookup_sum(0).value_or(0); }
 
 namespace {
 
@@ -48,20 +75,14 @@ void run_execs(const ExecsOptions& options, const GlobalOptions& global) {
     prepare_kernel(global, /*need_tracefs=*/true);
     StopSignals signals;
 
-    auto skel = ebpf::Skeleton<execs_bpf>::open();
-    skel.load();
-    auto counts = ebpf::HashMap<std::uint32_t, std::uint64_t>::from_libbpf(skel->maps.execs_per_uid);
-    auto dropped = ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.execs_dropped);
-    skel.attach();
+    ExecCounter counter;
+    counter.attach();
     std::cerr << "Counting execs per user... Hit Ctrl-C to end." << std::endl;
 
     IntervalLoop loop(signals, seconds(options.interval), std::nullopt, options.count);
     for (;;) {
         bool more = loop.next();
-        auto entries = counts.entries();
-        std::vector<std::pair<std::uint32_t, std::uint64_t>> rows(entries.begin(), entries.end());
-        std::sort(rows.begin(), rows.end());
-        print_counts(rows, dropped.lookup_sum(0).value_or(0), options, global);
+        print_counts(counter.counts(), counter.dropped(), options, global);
         if (!more) break;
     }
 }

@@ -21,7 +21,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"execs", add_execs_command}, {"stats", add_stats_command}, {"events", add_events_command},
     {"map", add_map_command},     {"run", add_run_command},     {"proto", add_proto_command},
-    {"conns", add_conns_command},
+    {"conns", add_conns_command}, {"serve", add_serve_command},
 };
 
 // The global flags (none takes a value), alone or combined ("-jp").

@@ -12,20 +12,15 @@
 #include "ebpf/percpu.hpp"
 #include "net.h"
 #include "net.hpp"
+#include "probes.hpp"
 #include "proto.skel.h"
 
 EBPF_SKELETON(proto_bpf);
 
 namespace ebpf_tool {
 
-namespace {
-
-struct ProtoOptions : NetOptions {
-    bool per_cpu = false;
-};
-
 // Row names, in enum proto_slot order; the JSON names are the text ones in lower case.
-constexpr std::array<std::pair<const char*, const char*>, PROTO_SLOTS> kSlots{{
+const std::array<std::pair<const char*, const char*>, PROTO_SLOTS> kProtoSlotNames{{
     {"IPv4", "TCP"},
     {"IPv4", "UDP"},
     {"IPv4", "ICMP"},
@@ -38,6 +33,65 @@ constexpr std::array<std::pair<const char*, const char*>, PROTO_SLOTS> kSlots{{
     {"unparsed", "-"},
 }};
 
+struct ProtoCounter::Kernel {
+    ebpf::Skeleton<proto_bpf> skel = ebpf::Skeleton<proto_bpf>::open();
+    NetTargets targets;
+    std::optional<ebpf::PerCpuArray<proto_count>> counts;
+    std::vector<ebpf::NetLink> links;
+};
+
+ProtoCounter::ProtoCounter(const NetTargets& targets) : kernel_(std::make_unique<Kernel>()) {
+    auto& skel = kernel_->skel;
+    kernel_->targets = targets;
+    skel->rodata->iface_count = static_cast<__u32>(targets.ifindexes.size());
+    for (std::size_t i = 0; i < targets.ifindexes.size(); ++i)
+        skel->rodata->ifindexes[i] = static_cast<__u32>(targets.ifindexes[i]);
+    // Load only the hook's programs: the others would cost verifier time for nothing.
+    for (auto* p : {skel->progs.xdp_proto, skel->progs.xdp_proto_ipv4, skel->progs.xdp_proto_ipv6})
+        bpf_program__set_autoload(p, targets.xdp);
+    for (auto* p : {skel->progs.tc_proto_ingress, skel->progs.tc_proto_egress, skel->progs.tc_proto_ipv4,
+                    skel->progs.tc_proto_ipv6})
+        bpf_program__set_autoload(p, !targets.xdp);
+    skel.load();
+
+    // The parsers go into the prog array before anything is attached: no frame ever
+    // finds an empty slot.
+    auto parsers = ebpf::Map::from_libbpf(targets.xdp ? skel->maps.xdp_parsers : skel->maps.tc_parsers);
+    const std::pair<std::uint32_t, ::bpf_program*> table[] = {
+        {PROTO_PARSER_IPV4, targets.xdp ? skel->progs.xdp_proto_ipv4 : skel->progs.tc_proto_ipv4},
+        {PROTO_PARSER_IPV6, targets.xdp ? skel->progs.xdp_proto_ipv6 : skel->progs.tc_proto_ipv6}};
+    for (const auto& [slot, program] : table) {
+        std::uint32_t fd = static_cast<std::uint32_t>(bpf_program__fd(program));
+        parsers.update(&slot, &fd);
+    }
+    kernel_->counts.emplace(ebpf::PerCpuArray<proto_count>::from_libbpf(skel->maps.proto_counts));
+}
+ProtoCounter::~ProtoCounter() = default;
+ProtoCounter::ProtoCounter(ProtoCounter&&) noexcept = default;
+ProtoCounter& ProtoCounter::operator=(ProtoCounter&&) noexcept = default;
+
+void ProtoCounter::attach(const char* command) {
+    auto& skel = kernel_->skel;
+    kernel_->links =
+        attach_net(kernel_->targets,
+                   {bpf_program__fd(skel->progs.xdp_proto), bpf_program__fd(skel->progs.tc_proto_ingress),
+                    bpf_program__fd(skel->progs.tc_proto_egress)},
+                   command);
+}
+
+std::vector<std::vector<proto_count>> ProtoCounter::read() const {
+    std::vector<std::vector<proto_count>> per_cpu(kernel_->counts->size());
+    for (const auto& [index, values] : kernel_->counts->entries())
+        if (index < per_cpu.size()) per_cpu[index] = values.values();
+    return per_cpu;
+}
+
+namespace {
+
+struct ProtoOptions : NetOptions {
+    bool per_cpu = false;
+};
+
 std::string lower(std::string s) {
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
@@ -47,15 +101,6 @@ struct Counters {
     // By counter index: per-CPU values.
     std::vector<std::vector<proto_count>> per_cpu;
 };
-
-Counters read_counters(const ebpf::PerCpuArray<proto_count>& counts) {
-    Counters c;
-    c.per_cpu.resize(counts.size());
-    auto entries = counts.entries();
-    for (const auto& [index, values] : entries)
-        if (index < c.per_cpu.size()) c.per_cpu[index] = values.values();
-    return c;
-}
 
 void print(const Counters& counters, const NetTargets& targets, const ProtoOptions& options,
            const GlobalOptions& global) {
@@ -84,8 +129,8 @@ void print(const Counters& counters, const NetTargets& targets, const ProtoOptio
                 if (json) {
                     nlohmann::ordered_json row{{"iface", targets.names[i]},
                                                {"direction", direction},
-                                               {"family", lower(kSlots[slot].first)},
-                                               {"protocol", lower(kSlots[slot].second)},
+                                               {"family", lower(kProtoSlotNames[slot].first)},
+                                               {"protocol", lower(kProtoSlotNames[slot].second)},
                                                {"packets", sum.packets},
                                                {"bytes", sum.bytes}};
                     if (options.per_cpu) {
@@ -96,7 +141,7 @@ void print(const Counters& counters, const NetTargets& targets, const ProtoOptio
                     rows.push_back(std::move(row));
                 } else {
                     text += fmt::format("{:<16} {:<8} {:<7} {:<7} {:>12} {:>14}", targets.names[i], direction,
-                                        kSlots[slot].first, kSlots[slot].second, sum.packets, sum.bytes);
+                                        kProtoSlotNames[slot].first, kProtoSlotNames[slot].second, sum.packets, sum.bytes);
                     if (options.per_cpu)
                         for (const auto& v : values) text += fmt::format(" {:>10}", v.packets);
                     text += "\n";
@@ -116,41 +161,15 @@ void run_proto(const ProtoOptions& options, const GlobalOptions& global) {
     prepare_kernel(global, /*need_tracefs=*/false);
     StopSignals signals;
 
-    auto skel = ebpf::Skeleton<proto_bpf>::open();
-    skel->rodata->iface_count = static_cast<__u32>(targets.ifindexes.size());
-    for (std::size_t i = 0; i < targets.ifindexes.size(); ++i)
-        skel->rodata->ifindexes[i] = static_cast<__u32>(targets.ifindexes[i]);
-    // Load only the hook's programs: the others would cost verifier time for nothing.
-    for (auto* p : {skel->progs.xdp_proto, skel->progs.xdp_proto_ipv4, skel->progs.xdp_proto_ipv6})
-        bpf_program__set_autoload(p, targets.xdp);
-    for (auto* p : {skel->progs.tc_proto_ingress, skel->progs.tc_proto_egress, skel->progs.tc_proto_ipv4,
-                    skel->progs.tc_proto_ipv6})
-        bpf_program__set_autoload(p, !targets.xdp);
-    skel.load();
-
-    // The parsers go into the prog array before anything is attached: no frame ever
-    // finds an empty slot.
-    auto parsers = ebpf::Map::from_libbpf(targets.xdp ? skel->maps.xdp_parsers : skel->maps.tc_parsers);
-    const std::pair<std::uint32_t, ::bpf_program*> table[] = {
-        {PROTO_PARSER_IPV4, targets.xdp ? skel->progs.xdp_proto_ipv4 : skel->progs.tc_proto_ipv4},
-        {PROTO_PARSER_IPV6, targets.xdp ? skel->progs.xdp_proto_ipv6 : skel->progs.tc_proto_ipv6}};
-    for (const auto& [slot, program] : table) {
-        std::uint32_t fd = static_cast<std::uint32_t>(bpf_program__fd(program));
-        parsers.update(&slot, &fd);
-    }
-    auto counts = ebpf::PerCpuArray<proto_count>::from_libbpf(skel->maps.proto_counts);
-
-    auto links = attach_net(targets,
-                            {bpf_program__fd(skel->progs.xdp_proto), bpf_program__fd(skel->progs.tc_proto_ingress),
-                             bpf_program__fd(skel->progs.tc_proto_egress)},
-                            "proto");
+    ProtoCounter counter(targets);
+    counter.attach("proto");
     std::cerr << "Counting packets by protocol... Hit Ctrl-C to end." << std::endl;
 
     IntervalLoop loop(signals, seconds(options.interval),
                       options.duration ? std::optional(seconds(*options.duration)) : std::nullopt, options.count);
     for (;;) {
         bool more = loop.next();
-        print(read_counters(counts), targets, options, global);
+        print(Counters{counter.read()}, targets, options, global);
         if (!more) break;
     }
 }

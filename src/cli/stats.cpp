@@ -13,12 +13,69 @@
 #include "ebpf/object.hpp"
 #include "ebpf/percpu.hpp"
 #include "ebpf/syscalls.hpp"
+#include "probes.hpp"
 #include "syscalls.h"
 #include "syscalls.skel.h"
 
 EBPF_SKELETON(syscalls_bpf);
 
 namespace ebpf_tool {
+
+struct SyscallCounter::Kernel {
+    ebpf::Skeleton<syscalls_bpf> skel = ebpf::Skeleton<syscalls_bpf>::open();
+    ::bpf_program* program = nullptr;
+    std::optional<ebpf::PerCpuArray<std::uint64_t>> dropped;
+    std::optional<ebpf::PerCpuArray<std::uint64_t>> system_wide;
+    std::optional<ebpf::HashMap<proc_syscall_key, proc_syscall_value>> per_process;
+    std::optional<ebpf::Link> link;
+};
+
+SyscallCounter::SyscallCounter(std::optional<std::uint32_t> pid, bool per_process)
+    : kernel_(std::make_unique<Kernel>()) {
+    auto& skel = kernel_->skel;
+    skel->rodata->filter_tgid = pid.value_or(0);
+    // Load only the counting program this mode needs, and shrink the other mode's map to
+    // a single entry so that it costs no kernel memory.
+    bpf_program__set_autoload(per_process ? skel->progs.count_syscall : skel->progs.count_syscall_per_process, false);
+    bpf_map__set_max_entries(per_process ? skel->maps.syscall_counts : skel->maps.proc_syscall_counts, 1);
+    skel.load();
+
+    kernel_->dropped.emplace(ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.syscalls_dropped));
+    if (per_process) {
+        kernel_->per_process.emplace(
+            ebpf::HashMap<proc_syscall_key, proc_syscall_value>::from_libbpf(skel->maps.proc_syscall_counts));
+        kernel_->program = skel->progs.count_syscall_per_process;
+    } else {
+        kernel_->system_wide.emplace(ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.syscall_counts));
+        kernel_->program = skel->progs.count_syscall;
+    }
+}
+SyscallCounter::~SyscallCounter() = default;
+SyscallCounter::SyscallCounter(SyscallCounter&&) noexcept = default;
+SyscallCounter& SyscallCounter::operator=(SyscallCounter&&) noexcept = default;
+
+void SyscallCounter::attach() { kernel_->link.emplace(ebpf::Link::attach(kernel_->program)); }
+
+std::vector<SyscallCount> SyscallCounter::read() const {
+    std::vector<SyscallCount> rows;
+    if (kernel_->per_process) {
+        for (const auto& [key, value] : kernel_->per_process->entries()) {
+            std::string comm(value.comm, strnlen(value.comm, sizeof(value.comm)));
+            rows.push_back(SyscallCount{key.tgid, std::move(comm), key.nr, value.count});
+        }
+    } else {
+        auto sums = kernel_->system_wide->sums();
+        for (std::uint32_t nr = 0; nr < sums.size(); ++nr)
+            if (sums[nr]) rows.push_back(SyscallCount{0, {}, nr, sums[nr]});
+    }
+    return rows;
+}
+
+SyscallDrops SyscallCounter::drops() const {
+    auto sums = kernel_->dropped->sums();
+    return SyscallDrops{sums.at(SYSCALLS_DROP_OUT_OF_RANGE), sums.at(SYSCALLS_DROP_MAP_FULL),
+                        ebpf::program_recursion_misses(kernel_->program)};
+}
 
 namespace {
 
@@ -32,30 +89,14 @@ struct StatsOptions {
     bool json = false;
 };
 
-struct Row {
-    std::uint32_t pid = 0;  // per-process mode only
-    std::string comm;
-    std::uint32_t nr = 0;
-    std::uint64_t count = 0;
-};
+using Row = SyscallCount;
 
 // Cumulative counts keyed by (pid, nr); pid is 0 in system-wide mode.
 using Snapshot = std::map<std::pair<std::uint32_t, std::uint32_t>, Row>;
 
-Snapshot read_system_wide(const ebpf::PerCpuArray<std::uint64_t>& counts) {
+Snapshot snapshot(const SyscallCounter& counter) {
     Snapshot snap;
-    auto sums = counts.sums();
-    for (std::uint32_t nr = 0; nr < sums.size(); ++nr)
-        if (sums[nr]) snap[{0, nr}] = Row{0, {}, nr, sums[nr]};
-    return snap;
-}
-
-Snapshot read_per_process(const ebpf::HashMap<proc_syscall_key, proc_syscall_value>& counts) {
-    Snapshot snap;
-    for (const auto& [key, value] : counts.entries()) {
-        std::string comm(value.comm, strnlen(value.comm, sizeof(value.comm)));
-        snap[{key.tgid, key.nr}] = Row{key.tgid, std::move(comm), key.nr, value.count};
-    }
+    for (auto& row : counter.read()) snap[{row.pid, row.nr}] = std::move(row);
     return snap;
 }
 
@@ -79,11 +120,7 @@ std::vector<Row> difference(const Snapshot& now, const Snapshot& before, std::ui
     return rows;
 }
 
-struct Drops {
-    std::uint64_t out_of_range = 0;
-    std::uint64_t map_full = 0;
-    std::uint64_t missed = 0;  // program runs the kernel skipped (recursion)
-};
+using Drops = SyscallDrops;
 
 void print_rows(const std::vector<Row>& rows, double seconds_covered, const Drops& drops, bool with_time,
                 const StatsOptions& options, const GlobalOptions& global) {
@@ -135,34 +172,8 @@ void run_stats(const StatsOptions& options, const GlobalOptions& global) {
     prepare_kernel(global, /*need_tracefs=*/false);
     StopSignals signals;
 
-    auto skel = ebpf::Skeleton<syscalls_bpf>::open();
-    skel->rodata->filter_tgid = options.pid.value_or(0);
-    // Load only the counting program this mode needs, and shrink the other mode's map to
-    // a single entry so that it costs no kernel memory.
-    bpf_program__set_autoload(options.per_process ? skel->progs.count_syscall : skel->progs.count_syscall_per_process,
-                              false);
-    bpf_map__set_max_entries(options.per_process ? skel->maps.syscall_counts : skel->maps.proc_syscall_counts, 1);
-    skel.load();
-
-    auto dropped = ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.syscalls_dropped);
-    std::optional<ebpf::PerCpuArray<std::uint64_t>> system_wide;
-    std::optional<ebpf::HashMap<proc_syscall_key, proc_syscall_value>> per_process;
-    ::bpf_program* program;
-    if (options.per_process) {
-        per_process.emplace(ebpf::HashMap<proc_syscall_key, proc_syscall_value>::from_libbpf(skel->maps.proc_syscall_counts));
-        program = skel->progs.count_syscall_per_process;
-    } else {
-        system_wide.emplace(ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.syscall_counts));
-        program = skel->progs.count_syscall;
-    }
-    auto read = [&] { return per_process ? read_per_process(*per_process) : read_system_wide(*system_wide); };
-    auto drops = [&] {
-        auto sums = dropped.sums();
-        return Drops{sums.at(SYSCALLS_DROP_OUT_OF_RANGE), sums.at(SYSCALLS_DROP_MAP_FULL),
-                     ebpf::program_recursion_misses(program)};
-    };
-
-    ebpf::Link link = ebpf::Link::attach(program);
+    SyscallCounter counter(options.pid, options.per_process);
+    counter.attach();
     std::cerr << (options.pid ? fmt::format("Tracing syscalls of PID {}", *options.pid) : std::string("Tracing syscalls"))
               << ", printing " << (options.interval ? "every interval" : "at the end") << "... Hit Ctrl-C to end."
               << std::endl;
@@ -173,9 +184,9 @@ void run_stats(const StatsOptions& options, const GlobalOptions& global) {
                       duration ? std::optional(seconds(*duration)) : std::nullopt, std::nullopt);
     for (;;) {
         bool more = loop.next();
-        Snapshot now = read();
+        Snapshot now = snapshot(counter);
         double elapsed = loop.elapsed();
-        print_rows(difference(now, before, options.top), elapsed - covered, drops(), options.interval.has_value(),
+        print_rows(difference(now, before, options.top), elapsed - covered, counter.drops(), options.interval.has_value(),
                    options, global);
         before = std::move(now);
         covered = elapsed;

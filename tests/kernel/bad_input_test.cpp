@@ -471,6 +471,48 @@ std::vector<Row> map_update_rows() {
     };
 }
 
+// `serve`: every row is refused before anything is bound, loaded or attached (the
+// one runtime row fails at bind, before any program is loaded).
+std::vector<Row> serve_rows() {
+    return {
+        {{"serve", "--listen", "localhost:9435"}, 2},
+        {{"serve", "--listen", "127.0.0.1"}, 2},
+        {{"serve", "--listen", "127.0.0.1:65536"}, 2},
+        {{"serve", "--listen", "127.0.0.1:-1"}, 2},
+        {{"serve", "--listen", "127.0.0.1:http"}, 2},
+        {{"serve", "--listen", "::1:9435"}, 2},
+        {{"serve", "--listen", "[::1]9435"}, 2},
+        {{"serve", "--listen", "[::1:9435"}, 2},
+        {{"serve", "--listen", "[127.0.0.1]:9435"}, 2},
+        {{"serve", "--listen", "1.2.3.4.5:80"}, 2},
+        {{"serve", "--listen", ""}, 2},
+        {{"serve", "--listen"}, 2},
+        {{"serve", "--collect", "bogus"}, 2},
+        {{"serve", "--collect", ""}, 2},
+        {{"serve", "--collect", "execs,execs"}, 2},
+        {{"serve", "--collect", "none"}, 2},
+        {{"serve", "--collect", "proto"}, 2},
+        {{"serve", "--collect", "conns", "--iface", "nosuchif0"}, 2},
+        {{"serve", "--iface", "lo"}, 2},
+        {{"serve", "--collect", "proto,conns", "--iface", "lo"}, 2},
+        {{"serve", "--collect", "proto", "--iface", "lo", "--direction", "egress"}, 2},
+        {{"serve", "--collect", "proto", "--iface", "lo", "--iface", "lo", "--hook", "tc"}, 2},
+        {{"serve", "--hook", "bpf"}, 2},
+        {{"serve", "--direction", "sideways"}, 2},
+        {{"serve", "--map", "pinned"}, 2},
+        {{"serve", "--map", "file", "/sys/fs/bpf/x"}, 2},
+        {{"serve", "--map", "pinned", "/sys/fs/bpf/x", "--map", "pinned"}, 2},
+        {{"serve", "--map", "pinned", "/sys/fs/bpf/x", "--map", "dir", "/sys/fs/bpf"}, 2},
+        {{"serve", "--max-series", "0"}, 2},
+        {{"serve", "--max-series", "abc"}, 2},
+        {{"serve", "--value-field", "count"}, 2},
+        {{"serve", "--histogram"}, 2},
+        {{"serve", "extra"}, 2},
+        {{"serve", "--bogus"}, 2},
+        {{"serve", "--collect", "execs", "--listen", "192.0.2.1:9435"}, 1},
+    };
+}
+
 std::vector<Row> map_pin_create_freeze_queues_rows() {
     const std::vector<std::string> spec = {"type", "hash", "key", "4", "value", "4", "entries", "4", "name", "x"};
     auto create = [&](const std::string& path, std::vector<std::string> words) {
@@ -569,12 +611,15 @@ TEST_F(BadInput, MapUpdate) {
 TEST_F(BadInput, MapPinCreateFreezeQueues) {
     check(map_pin_create_freeze_queues_rows());
 }
+TEST_F(BadInput, Serve) {
+    check(serve_rows());
+}
 
 TEST_F(BadInput, TableHasAtLeast150Rows) {
     const std::size_t rows = top_level_rows().size() + execs_rows().size() + stats_rows().size() +
                              events_rows().size() + run_rows().size() + map_selectors_and_show_rows().size() +
                              map_lookup_delete_getnext_rows().size() + map_update_rows().size() +
-                             map_pin_create_freeze_queues_rows().size();
+                             map_pin_create_freeze_queues_rows().size() + serve_rows().size();
     RecordProperty("rows", static_cast<int>(rows));
     EXPECT_GE(rows, 150u);
 }

@@ -1,0 +1,209 @@
+// `ebpf-tool serve --map` from the outside: a pinned map with a BTF struct key and value
+// (tests/bpf/typed_maps.bpf.c, pinned by `ebpf-tool run --pin`) exported over HTTP, its
+// labels and value exact, the output accepted by promtool, and nothing in the map changed.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <dirent.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <thread>
+
+#include "ebpf/map.hpp"
+#include "kernel.hpp"
+#include "process.hpp"
+#include "unique.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string object(const char* name) {
+    return std::string(BPF_OBJECT_DIR) + "/" + name + ".o";
+}
+
+test::Result tool(std::vector<std::string> args) {
+    args.insert(args.begin(), test::tool_path());
+    return test::run(args, 30s);
+}
+
+// GET /metrics on a new connection; the body, or nothing.
+std::optional<std::string> scrape(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string raw;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
+        const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+            char buffer[65536];
+            for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;)
+                raw.append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+    ::close(fd);
+    auto end = raw.find("\r\n\r\n");
+    if (raw.rfind("HTTP/1.1 200", 0) != 0 || end == std::string::npos) return std::nullopt;
+    return raw.substr(end + 4);
+}
+
+class ServeMap : public ::testing::Test {
+protected:
+    void SetUp() override {
+        REQUIRE_KERNEL();
+        dir_ = test::unique_name("/sys/fs/bpf/ebpf-serve-map-test-");
+        auto r = tool({"run", object("typed_maps"), "--pin", dir_, "--count", "1", "--interval", "0.05"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+    void TearDown() override {
+        if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    }
+    std::string pin(const std::string& name) const { return dir_ + "/" + name; }
+    std::string dir_;
+};
+
+const char* kKey = R"({"src_ip":16777343,"dst_ip":33554559,"src_port":40000,"dst_port":443,"proto":6})";
+const char* kValue = R"({"s8":-5,"u8":250,"s16":-300,"u16":65000,"s32":-70000,"u32":4000000000,"s64":-5000000000,)"
+                     R"("u64":42,"flag":true,"state":"STATE_ESTABLISHED","comm":"sshd","samples":[1,2,3,4],)"
+                     R"("raw":{"as_u32":16909060},"low":15,"mid":4095,"high":65535,"ptr":4096})";
+
+TEST_F(ServeMap, PinnedBtfStructMapIsExportedWithItsLabelsAndValueAndPassesPromtool) {
+    ASSERT_EQ(tool({"map", "update", "pinned", pin("flows"), "key", kKey, "value", kValue}).exit_code, 0);
+    const auto before = tool({"-j", "map", "dump", "pinned", pin("flows")});
+    ASSERT_EQ(before.exit_code, 0) << before.err;
+
+    test::Process server({test::tool_path(), "serve", "--listen", "127.0.0.1:0", "--collect", "none", "--map", "pinned",
+                          pin("flows"), "--value-field", "u64"});
+    ASSERT_TRUE(server.wait_for_stderr("Hit Ctrl-C to end.", 60s)) << server.err();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(server.err(), m, std::regex(R"(127\.0\.0\.1:([0-9]+)/metrics)"))) << server.err();
+    auto body = scrape(std::stoi(m[1]));
+    ASSERT_TRUE(body);
+
+    // Exactly one sample of the map: the entry's u64, labelled with the key's fields.
+    std::vector<std::string> map_samples;
+    for (const auto& line : test::lines(*body))
+        if (!line.empty() && line[0] != '#' && line.rfind("ebpf_exporter_", 0) != 0) map_samples.push_back(line);
+    ASSERT_EQ(map_samples.size(), 1u) << *body;
+    const std::string& line = map_samples[0];
+    EXPECT_EQ(line.substr(line.rfind(' ') + 1), "42") << line;
+    EXPECT_NE(line.find("src_port=\"40000\""), std::string::npos) << line;
+    EXPECT_NE(line.find("dst_port=\"443\""), std::string::npos) << line;
+    EXPECT_NE(line.find("proto=\"6\""), std::string::npos) << line;
+    // 16777343 is 127.0.0.1 in network order, as the field is named an IP.
+    EXPECT_NE(line.find("src_ip=\"127.0.0.1\""), std::string::npos) << line;
+    EXPECT_EQ(body->find("ebpf_exporter_scrape_errors_total{collector=") != std::string::npos &&
+                  body->find("} 1\n") == std::string::npos,
+              true)
+        << *body;
+
+    const std::string file = "/tmp/" + test::unique_name("ebpf-serve-map-metrics-") + ".txt";
+    std::ofstream(file) << *body;
+    auto check = test::run({"/bin/sh", "-c", "promtool check metrics < " + file});
+    std::remove(file.c_str());
+    EXPECT_EQ(check.exit_code, 0) << check.out << check.err << "\n" << *body;
+    EXPECT_EQ(check.out + check.err, "") << "promtool lint findings\n" << *body;
+
+    server.signal(SIGTERM);
+    auto result = server.finish(30s);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    // Read-only: the map is as it was.
+    auto after = tool({"-j", "map", "dump", "pinned", pin("flows")});
+    EXPECT_EQ(after.out, before.out);
+}
+
+TEST_F(ServeMap, ANonMapPathIsOneLineAndExitOne) {
+    auto r = tool({"serve", "--listen", "127.0.0.1:0", "--collect", "none", "--map", "pinned", dir_ + "/nothing"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(test::lines(r.err).size(), 1u) << r.err;
+}
+
+std::size_t open_fds(pid_t pid) {
+    std::size_t n = 0;
+    if (DIR* d = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
+        while (dirent* e = ::readdir(d))
+            if (e->d_name[0] != '.') ++n;
+        ::closedir(d);
+    }
+    return n;
+}
+
+// A response of megabytes (every entry of a full 1024-entry map, each numeric value field a
+// series) cannot sit in the socket buffers: clients with a tiny receive window that read a
+// little and reset make the server's writes fail mid-response. It keeps serving, whole
+// responses, with no descriptor left behind.
+TEST_F(ServeMap, ClientsThatResetMidwayThroughALargeResponseDoNotHurtTheServer) {
+    ebpf::Map flows = ebpf::Map::open_pinned(pin("flows"));
+    const auto info = flows.info();
+    ASSERT_EQ(info.key_size, 16u);
+    std::vector<std::uint8_t> key(info.key_size), value(info.value_size, 0);
+    for (std::uint32_t i = 0; i < info.max_entries; ++i) {
+        std::memcpy(key.data(), &i, sizeof(i));  // src_ip
+        value[8 * 3] = static_cast<std::uint8_t>(i);
+        flows.update(key.data(), value.data());
+    }
+    test::Process server(
+        {test::tool_path(), "serve", "--listen", "127.0.0.1:0", "--collect", "none", "--map", "pinned", pin("flows")});
+    ASSERT_TRUE(server.wait_for_stderr("Hit Ctrl-C to end.", 60s)) << server.err();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(server.err(), m, std::regex(R"(127\.0\.0\.1:([0-9]+)/metrics)"))) << server.err();
+    const int port = std::stoi(m[1]);
+    auto whole = scrape(port);
+    ASSERT_TRUE(whole);
+    ASSERT_GT(whole->size(), 1u << 20) << "the response must not fit in the socket buffers";
+    std::size_t fds_before = open_fds(server.pid());
+    for (int i = 0; i < 50; ++i) {
+        std::this_thread::sleep_for(100ms);
+        std::size_t now = open_fds(server.pid());
+        if (now == fds_before) break;
+        fds_before = now;
+    }
+
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t)
+        clients.emplace_back([port] {
+            for (int i = 0; i < 5; ++i) {
+                int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                int small = 4096;
+                setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+                sockaddr_in a{};
+                a.sin_family = AF_INET;
+                a.sin_port = htons(static_cast<std::uint16_t>(port));
+                a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
+                    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+                    (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+                    char buffer[1000];
+                    (void)::recv(fd, buffer, sizeof(buffer), MSG_WAITALL);
+                    linger l{1, 0};
+                    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+                }
+                ::close(fd);
+            }
+        });
+    for (auto& c : clients) c.join();
+
+    auto again = scrape(port);
+    ASSERT_TRUE(again);
+    // Whole: as many lines as the first (sizes differ with the digits of the durations).
+    EXPECT_EQ(test::lines(*again).size(), test::lines(*whole).size());
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (open_fds(server.pid()) != fds_before && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(open_fds(server.pid()), fds_before);
+    server.signal(SIGTERM);
+    auto result = server.finish(30s);
+    EXPECT_EQ(result.signal, 0);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+}  // namespace
