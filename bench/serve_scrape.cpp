@@ -226,6 +226,14 @@ int main(int argc, char** argv) {
     try {
         const std::string dir =
             ebpf::pins::make_trusted_dir("/sys/fs/bpf/ebpf-bench-scrape-" + std::to_string(::getpid()));
+        // This run's own directory goes on every way out, a failed run too.
+        struct RemoveDir {
+            std::string dir;
+            ~RemoveDir() {
+                std::error_code ec;
+                std::filesystem::remove_all(dir, ec);
+            }
+        } remove_dir{dir};
         std::vector<Row> rows;
         for (std::uint32_t n : sizes) {
             const std::string pin = dir + "/flows_" + std::to_string(n);
@@ -266,7 +274,6 @@ int main(int argc, char** argv) {
                           << row.rss_peak_mib << " MiB";
             std::cout << "\n";
         }
-        std::filesystem::remove(dir);
         rusage usage{};
         getrusage(RUSAGE_SELF, &usage);
 
