@@ -20,8 +20,9 @@ std::string read_report(const std::string& path) {
     ss << in.rdbuf();
     std::string text = ss.str();
     if (text.empty())
-        text = "# Benchmarks\n\nWritten by `make bench` from real runs on the machine named in each section; "
-               "never edited by hand. Ratios compare programs measured in the same run.\n";
+        text =
+            "# Benchmarks\n\nWritten by `make bench` from real runs on the machine named in each section; "
+            "never edited by hand. Ratios compare programs measured in the same run.\n";
     return text;
 }
 

@@ -1,8 +1,7 @@
 // Event transports under load: how many events per second the library's readers
-// (RingBufferReader/PerfBufferReader push, RingBufferPuller/PerfBufferPuller pull) consume, against raw libbpf consumers
-// (ring_buffer__poll, perf_buffer__poll) with a trivial callback, in the same run; and the
-// producer rate at which each transport starts to drop events. Writes its tables into
-// BENCHMARKS.md.
+// (RingBufferReader/PerfBufferReader push, RingBufferPuller/PerfBufferPuller pull) consume, against raw libbpf
+// consumers (ring_buffer__poll, perf_buffer__poll) with a trivial callback, in the same run; and the producer rate at
+// which each transport starts to drop events. Writes its tables into BENCHMARKS.md.
 //
 // Producers are processes pinned one per CPU, calling getppid(); a tracepoint program
 // (events_bench.bpf.c) turns each call of a producer into one 64-byte event and counts,
@@ -71,12 +70,12 @@ constexpr std::size_t kDrainPerfPages = 2048;  // 8 MiB per CPU
 const std::uint64_t kDrainRingEvents = bench::tiny() ? 8'000 : 80'000,
                     kDrainPerfEvents = bench::tiny() ? 2'400 : 24'000;
 
-const int kRounds = bench::tiny() ? 1 : 7;                      // live rounds
-const int kDrainRounds = bench::tiny() ? 1 : 11;                // drain runs are short: more of them
-const auto kWindow = bench::tiny() ? 50ms : 200ms;              // a live round's measured window
-constexpr auto kWarmUp = 30ms;                                  // producers running before it opens
-const auto kOnsetWindow = bench::tiny() ? 20ms : 200ms;         // a paced step of the drop-onset search
-constexpr double kOnsetStart = 50e3, kOnsetStep = 1.5;  // total events per second
+const int kRounds = bench::tiny() ? 1 : 7;               // live rounds
+const int kDrainRounds = bench::tiny() ? 1 : 11;         // drain runs are short: more of them
+const auto kWindow = bench::tiny() ? 50ms : 200ms;       // a live round's measured window
+constexpr auto kWarmUp = 30ms;                           // producers running before it opens
+const auto kOnsetWindow = bench::tiny() ? 20ms : 200ms;  // a paced step of the drop-onset search
+constexpr double kOnsetStart = 50e3, kOnsetStep = 1.5;   // total events per second
 
 std::size_t page_size() {
     return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
@@ -616,7 +615,8 @@ std::string report_markdown(std::size_t cpus, const std::vector<LiveCell>& live_
               "process's main thread, pinned to the last CPU (a CPU of its own with one producer, shared "
               "with a producer when every CPU has one). **ours** = `RingBufferReader::poll` / "
               "`PerfBufferReader::poll` with a callback; **raw** = libbpf's `ring_buffer__poll` / "
-              "`perf_buffer__poll` with a trivial callback; **pull** = `RingBufferPuller::read` / `PerfBufferPuller::read(out, timeout)`, which copies "
+              "`perf_buffer__poll` with a trivial callback; **pull** = `RingBufferPuller::read` / "
+              "`PerfBufferPuller::read(out, timeout)`, which copies "
               "each event into its own `std::vector`; **control** = raw again, measured as one more reader: "
               "its distance from 1.000 is the noise of a ratio here. Each run opens its reader fresh; the "
               "readers take turns going first; medians over {} live and {} drain rounds, ratios of medians. "
@@ -685,11 +685,11 @@ std::string report_markdown(std::size_t cpus, const std::vector<LiveCell>& live_
         md += fmt::format("| {} | {} | {} | {} | {} |\n", name_of(o.transport), o.producers, clean, first, dropped);
     }
     bench::summary_row("event readers, live: lowest ours ÷ raw (throughput: higher is better)",
-                       fmt::format("{:.3f}× raw", lowest_live), "libbpf's raw poll", lowest_live,
-                       "≥ 0.95× raw", lowest_live >= 0.95);
+                       fmt::format("{:.3f}× raw", lowest_live), "libbpf's raw poll", lowest_live, "≥ 0.95× raw",
+                       lowest_live >= 0.95);
     bench::summary_row("event readers, drain: lowest ours ÷ raw (throughput: higher is better)",
-                       fmt::format("{:.3f}× raw", lowest_drain), "libbpf's raw poll", lowest_drain,
-                       "≥ 0.95× raw", lowest_drain >= 0.95);
+                       fmt::format("{:.3f}× raw", lowest_drain), "libbpf's raw poll", lowest_drain, "≥ 0.95× raw",
+                       lowest_drain >= 0.95);
     md += fmt::format(
         "\nGoal: ours ≥ 0.95× raw. Live, lowest ours ÷ raw {} (control within ±{:.3f}). Drain, lowest "
         "{} (control within ±{:.3f}). The pull style has no goal: copying each event into a vector of "

@@ -167,16 +167,19 @@ int main(int argc, char** argv) {
               "wall time of the whole command. ebpf-tool and the raw loop: median of 3 runs; bpftool: 1 run each.\n\n";
         md += "| command | seconds | × raw loop | bpftool ÷ this |\n|---|---:|---:|---:|\n";
         md += fmt::format("| raw `bpf_map_lookup_batch` loop, formats nothing | {:.3f} | 1.00 | |\n", raw_s);
-        md += fmt::format("| `ebpf-tool map dump` (typed table) | {:.3f} | {:.2f} | {:.1f}× (vs `bpftool map dump`) |\n",
-                          table_s, table_s / raw_s, bt_table_s / table_s);
-        md += fmt::format("| `ebpf-tool -j map dump` (bpftool's JSON schema, with `formatted`) | {:.3f} | {:.2f} | "
-                          "{:.1f}× (vs `bpftool -j map dump`) |\n",
-                          json_s, json_s / raw_s, bt_json_s / json_s);
+        md +=
+            fmt::format("| `ebpf-tool map dump` (typed table) | {:.3f} | {:.2f} | {:.1f}× (vs `bpftool map dump`) |\n",
+                        table_s, table_s / raw_s, bt_table_s / table_s);
+        md += fmt::format(
+            "| `ebpf-tool -j map dump` (bpftool's JSON schema, with `formatted`) | {:.3f} | {:.2f} | "
+            "{:.1f}× (vs `bpftool -j map dump`) |\n",
+            json_s, json_s / raw_s, bt_json_s / json_s);
         md += fmt::format("| `bpftool map dump` | {:.3f} | {:.2f} | |\n", bt_table_s, bt_table_s / raw_s);
         md += fmt::format("| `bpftool -j map dump` | {:.3f} | {:.2f} | |\n", bt_json_s, bt_json_s / raw_s);
-        md += fmt::format("\nGoals: at least 10× faster than bpftool (now {:.1f}× table, {:.1f}× JSON) and within 2× "
-                          "of the raw loop (now {:.2f}× table, {:.2f}× JSON).\n",
-                          bt_table_s / table_s, bt_json_s / json_s, table_s / raw_s, json_s / raw_s);
+        md += fmt::format(
+            "\nGoals: at least 10× faster than bpftool (now {:.1f}× table, {:.1f}× JSON) and within 2× "
+            "of the raw loop (now {:.2f}× table, {:.2f}× JSON).\n",
+            bt_table_s / table_s, bt_json_s / json_s, table_s / raw_s, json_s / raw_s);
         bench::write_section(report, "map-dump", md);
         bench::summary_row("`map dump` of 1M entries vs bpftool", fmt::format("{:.3f} s", table_s),
                            fmt::format("`bpftool map dump` {:.3f} s", bt_table_s), table_s / bt_table_s,

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "bench_report.hpp"
-#include "typed_vs_raw.hpp"
 #include "ebpf/hash_map.hpp"
 #include "ebpf/system.hpp"
+#include "typed_vs_raw.hpp"
 
 namespace {
 
@@ -97,8 +97,10 @@ void walk_pair(benchmark::State& state) {
         int ret = raw_walk(map->fd(), items);
         benchmark::DoNotOptimize(items.data());
         const double ns = thread_cpu_ns() - start;
-        if (ret != 0) error = fmt::format("bpf_map_lookup_batch: error {}", ret);
-        else if (items.size() != kEntries) error = fmt::format("raw walk: {} of {}", items.size(), kEntries);
+        if (ret != 0)
+            error = fmt::format("bpf_map_lookup_batch: error {}", ret);
+        else if (items.size() != kEntries)
+            error = fmt::format("raw walk: {} of {}", items.size(), kEntries);
         return ns;
     };
     for (auto _ : state) {
@@ -182,22 +184,24 @@ int main(int argc, char** argv) {
         std::string md = fmt::format("## Walking a {}-entry hash map: `HashMap::entries()` against raw batches\n\n",
                                      grouped(kEntries));
         md += bench::machine_line() +
-              fmt::format(". A hash map of {} `u64 → u64` entries read whole into a `std::vector` of pairs, "
-                          "{} entries per `BPF_MAP_LOOKUP_BATCH`, typed and raw on the same map; the raw loop's "
-                          "vector is reserved for exactly the entries the map holds (the floor), `entries()` sizes its "
-                          "own from the map's max_entries. Walks timed in "
-                          "pairs, typed and raw back to back in alternating order, by the thread's CPU time "
-                          "(kernel included); time per walk is the median over pairs, × raw the median of the "
-                          "per-pair ratios, each then the median of {} repetitions of {} pairs.\n\n",
-                          grouped(kEntries), kBatch, reporter.repetitions, kPairsPerRepetition);
+              fmt::format(
+                  ". A hash map of {} `u64 → u64` entries read whole into a `std::vector` of pairs, "
+                  "{} entries per `BPF_MAP_LOOKUP_BATCH`, typed and raw on the same map; the raw loop's "
+                  "vector is reserved for exactly the entries the map holds (the floor), `entries()` sizes its "
+                  "own from the map's max_entries. Walks timed in "
+                  "pairs, typed and raw back to back in alternating order, by the thread's CPU time "
+                  "(kernel included); time per walk is the median over pairs, × raw the median of the "
+                  "per-pair ratios, each then the median of {} repetitions of {} pairs.\n\n",
+                  grouped(kEntries), kBatch, reporter.repetitions, kPairsPerRepetition);
         md += "| walk | ms per walk | ns per entry | × raw |\n|---|---:|---:|---:|\n";
         md += fmt::format("| `HashMap<u64,u64>::entries()` | {:.1f} | {:.1f} | {:.3f} |\n", r.typed_ns / 1e6,
                           r.typed_ns / kEntries, r.ratio);
         md += fmt::format("| raw `bpf_map_lookup_batch` loop → reserved `vector<pair>` | {:.1f} | {:.1f} | 1.000 |\n",
                           r.raw_ns / 1e6, r.raw_ns / kEntries);
-        md += fmt::format("\nGoal: `entries()` within 1.03× the raw loop; now {:.3f}× ({}). Ratios from one run on a "
-                          "machine shared with other jobs.\n",
-                          r.ratio, r.ratio <= 1.03 ? "met" : "missed");
+        md += fmt::format(
+            "\nGoal: `entries()` within 1.03× the raw loop; now {:.3f}× ({}). Ratios from one run on a "
+            "machine shared with other jobs.\n",
+            r.ratio, r.ratio <= 1.03 ? "met" : "missed");
         bench::write_section(report, "map-iteration", md);
         bench::summary_row("`HashMap::entries()` of 1M entries", fmt::format("{:.1f} ms", r.typed_ns / 1e6),
                            fmt::format("raw batch loop {:.1f} ms", r.raw_ns / 1e6), r.ratio, "≤ 1.2× raw",

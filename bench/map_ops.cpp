@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "bench_report.hpp"
-#include "typed_vs_raw.hpp"
 #include "ebpf/array.hpp"
 #include "ebpf/hash_map.hpp"
 #include "ebpf/system.hpp"
+#include "typed_vs_raw.hpp"
 
 namespace {
 
@@ -199,12 +199,13 @@ int main(int argc, char** argv) {
 
         std::string md = "## Typed map operations against raw libbpf\n\n";
         md += bench::machine_line() +
-              fmt::format(". One `bpf(2)` syscall per operation, on a hash map of {} `u32 → u64` (every key "
-                          "present) and an array of {} `u64`, keys cycled. Typed handle and raw libbpf call on "
-                          "the same map, timed in alternating blocks of {} operations, back to back; ns/op is the "
-                          "median over blocks, typed / raw the median of the per-block ratios; each number is then "
-                          "the median of {} repetitions (Google Benchmark, random order).\n\n",
-                          kEntries, kEntries, kBlock, reporter.repetitions);
+              fmt::format(
+                  ". One `bpf(2)` syscall per operation, on a hash map of {} `u32 → u64` (every key "
+                  "present) and an array of {} `u64`, keys cycled. Typed handle and raw libbpf call on "
+                  "the same map, timed in alternating blocks of {} operations, back to back; ns/op is the "
+                  "median over blocks, typed / raw the median of the per-block ratios; each number is then "
+                  "the median of {} repetitions (Google Benchmark, random order).\n\n",
+                  kEntries, kEntries, kBlock, reporter.repetitions);
         md += "| typed operation | ns/op | raw libbpf call | ns/op | typed / raw |\n|---|---:|---|---:|---:|\n";
         double worst = 0;
         for (const Pair& p : kPairs) {
@@ -222,9 +223,10 @@ int main(int argc, char** argv) {
         if (auto it = reporter.results.find(kControl.name); it != reporter.results.end())
             md += fmt::format("| {} | {:.1f} | {} | {:.1f} | {:.3f} |\n", kControl.typed_label, it->second.typed_ns,
                               kControl.raw_label, it->second.raw_ns, it->second.ratio);
-        md += fmt::format("\nGoal: every typed operation within 3% of the raw call (≤ 1.030×); now at most "
-                          "{:.3f}× ({}).\n",
-                          worst, worst <= 1.03 ? "met" : "missed");
+        md += fmt::format(
+            "\nGoal: every typed operation within 3% of the raw call (≤ 1.030×); now at most "
+            "{:.3f}× ({}).\n",
+            worst, worst <= 1.03 ? "met" : "missed");
         bench::write_section(report, "map-ops", md);
         bench::summary_row("typed map operations, worst typed ÷ raw", fmt::format("{:.3f}× raw", worst),
                            "raw libbpf call", worst, "≤ 1.03×", worst <= 1.03);

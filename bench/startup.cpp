@@ -76,8 +76,8 @@ void sleep_until(double t) {
 
 constexpr double kSyscallSpacing = 0.001;
 constexpr double kExecSpacing = 0.004;
-constexpr double kTimedWindow = 1.0;      // markers for tools that end by themselves
-constexpr double kUntilSignal = 1.5;      // SIGINT this long after launch, for the others
+constexpr double kTimedWindow = 1.0;  // markers for tools that end by themselves
+constexpr double kUntilSignal = 1.5;  // SIGINT this long after launch, for the others
 constexpr int kMaxMarkers = 2048;
 constexpr const char* kMarkerWord = "ebpf-startup-";
 constexpr int kDumpRuns = 20;
@@ -86,7 +86,7 @@ enum class Markers { syscalls, execs, none };
 // What the tool's output says about the markers: the first marker counted (by number),
 // or only how many were counted (the last ones made, since markers stop before the tool).
 struct Seen {
-    std::optional<int> first;  // lowest marker number reported
+    std::optional<int> first;   // lowest marker number reported
     std::optional<long> count;  // or: how many markers counted
 };
 
@@ -286,7 +286,9 @@ ebpf::Map make_small_map() {
     return map;
 }
 
-std::string ms(double s) { return s < 0 ? "—" : fmt::format("{:.1f}", s * 1000); }
+std::string ms(double s) {
+    return s < 0 ? "—" : fmt::format("{:.1f}", s * 1000);
+}
 
 }  // namespace
 
@@ -336,21 +338,41 @@ int main(int argc, char** argv) {
         auto dump_parse = [&](const std::string& out) {
             Seen s;
             long keys = 0;
-            for (std::size_t at = out.find("\"key\""); at != std::string::npos; at = out.find("\"key\"", at + 1)) ++keys;
+            for (std::size_t at = out.find("\"key\""); at != std::string::npos; at = out.find("\"key\"", at + 1))
+                ++keys;
             if (number_after(out, found) == 64 || keys == 64) s.count = 64;
             return s;
         };
 
         std::vector<Contender> all = {
-            {"stats", "`ebpf-tool stats --duration 1`", {tool, "stats", "--duration", "1", "-T", "0"}, Markers::syscalls,
-             true, true, [&](const std::string& o) { return count_of(o, ours_rr); }},
-            {"stats", "`syscount -d 1` (libbpf-tools)", {"/usr/sbin/syscount", "-d", "1", "-T", "500"},
-             Markers::syscalls, true, false, [&](const std::string& o) { return count_of(o, ours_rr); }},
-            {"stats", "bpftrace: `@[args->id] = count()` on raw_syscalls:sys_enter, exit after 1 s",
+            {"stats",
+             "`ebpf-tool stats --duration 1`",
+             {tool, "stats", "--duration", "1", "-T", "0"},
+             Markers::syscalls,
+             true,
+             true,
+             [&](const std::string& o) { return count_of(o, ours_rr); }},
+            {"stats",
+             "`syscount -d 1` (libbpf-tools)",
+             {"/usr/sbin/syscount", "-d", "1", "-T", "500"},
+             Markers::syscalls,
+             true,
+             false,
+             [&](const std::string& o) { return count_of(o, ours_rr); }},
+            {"stats",
+             "bpftrace: `@[args->id] = count()` on raw_syscalls:sys_enter, exit after 1 s",
              {"/usr/bin/bpftrace", "-e",
               "tracepoint:raw_syscalls:sys_enter { @[args->id] = count(); } interval:s:1 { exit(); }"},
-             Markers::syscalls, true, false, [&](const std::string& o) { return count_of(o, bt_rr); }},
-            {"execs", "`ebpf-tool execs`", {tool, "execs"}, Markers::execs, false, true,
+             Markers::syscalls,
+             true,
+             false,
+             [&](const std::string& o) { return count_of(o, bt_rr); }},
+            {"execs",
+             "`ebpf-tool execs`",
+             {tool, "execs"},
+             Markers::execs,
+             false,
+             true,
              [&](const std::string& o) {
                  // The last print (at SIGINT) holds the whole count.
                  Seen s;
@@ -359,35 +381,68 @@ int main(int argc, char** argv) {
                      s.count = std::stol((*it)[1]);
                  return s;
              }},
-            {"execs", "bpftrace: `@[uid] = count()` on sys_enter_execve[at]",
+            {"execs",
+             "bpftrace: `@[uid] = count()` on sys_enter_execve[at]",
              {"/usr/bin/bpftrace", "-e",
               "tracepoint:syscalls:sys_enter_execve,tracepoint:syscalls:sys_enter_execveat { @[uid] = count(); }"},
-             Markers::execs, false, false, [&](const std::string& o) { return count_of(o, bt_uid); }},
-            {"events", "`ebpf-tool events -u UID`", {tool, "events", "-u", u}, Markers::execs, false, true,
+             Markers::execs,
+             false,
+             false,
+             [&](const std::string& o) { return count_of(o, bt_uid); }},
+            {"events",
+             "`ebpf-tool events -u UID`",
+             {tool, "events", "-u", u},
+             Markers::execs,
+             false,
+             true,
              lowest_marker},
-            {"events", "`execsnoop -u UID` (libbpf-tools)", {"/usr/sbin/execsnoop", "-u", u}, Markers::execs, false,
-             false, lowest_marker, "execs"},
-            {"events", "bpftrace: `printf` + `join(args->argv)` on sys_enter_execve[at], `uid == UID`",
+            {"events",
+             "`execsnoop -u UID` (libbpf-tools)",
+             {"/usr/sbin/execsnoop", "-u", u},
+             Markers::execs,
+             false,
+             false,
+             lowest_marker,
+             "execs"},
+            {"events",
+             "bpftrace: `printf` + `join(args->argv)` on sys_enter_execve[at], `uid == UID`",
              {"/usr/bin/bpftrace", "-e",
               "tracepoint:syscalls:sys_enter_execve,tracepoint:syscalls:sys_enter_execveat /uid == " + u +
                   "/ { printf(\"%d %d \", uid, pid); join(args->argv); }"},
-             Markers::execs, false, false, lowest_marker},
-            {"map dump", "`ebpf-tool map dump` (64 entries)", {tool, "map", "dump", "pinned", pin}, Markers::none, true,
-             true, dump_parse},
-            {"map dump", "`bpftool map dump` (64 entries)", {"/usr/sbin/bpftool", "map", "dump", "pinned", pin},
-             Markers::none, true, false, dump_parse},
+             Markers::execs,
+             false,
+             false,
+             lowest_marker},
+            {"map dump",
+             "`ebpf-tool map dump` (64 entries)",
+             {tool, "map", "dump", "pinned", pin},
+             Markers::none,
+             true,
+             true,
+             dump_parse},
+            {"map dump",
+             "`bpftool map dump` (64 entries)",
+             {"/usr/sbin/bpftool", "map", "dump", "pinned", pin},
+             Markers::none,
+             true,
+             false,
+             dump_parse},
         };
         if (!before.empty())
-            all.insert(all.begin() + 1,
-                       {"stats", "`ebpf-tool stats --duration 1`, before (BEFORE_TOOL)",
-                        {before, "stats", "--duration", "1", "-T", "0"}, Markers::syscalls, true, false,
-                        [&](const std::string& o) { return count_of(o, ours_rr); }});
+            all.insert(all.begin() + 1, {"stats",
+                                         "`ebpf-tool stats --duration 1`, before (BEFORE_TOOL)",
+                                         {before, "stats", "--duration", "1", "-T", "0"},
+                                         Markers::syscalls,
+                                         true,
+                                         false,
+                                         [&](const std::string& o) { return count_of(o, ours_rr); }});
 
         std::map<std::string, std::vector<Sample>> samples;
         for (int r = 0; r < rounds; ++r) {
             // Each round in another order, so that no tool always follows the same one.
             std::vector<std::size_t> order(all.size());
-            for (std::size_t i = 0; i < order.size(); ++i) order[i] = (i + static_cast<std::size_t>(r) * 3) % all.size();
+            for (std::size_t i = 0; i < order.size(); ++i)
+                order[i] = (i + static_cast<std::size_t>(r) * 3) % all.size();
             for (std::size_t i : order) {
                 const Contender& c = all[i];
                 // A dump of 64 entries takes milliseconds, where one preemption on a busy
@@ -421,17 +476,19 @@ int main(int argc, char** argv) {
         };
         std::string md = "## Start-up and peak memory: whole processes\n\n";
         md += bench::machine_line() +
-              fmt::format(". {} rounds, medians; each round runs every tool once ({} times for the dumps), in a rotating order. **First count**: "
-                          "time from launch (just before fork) until the first marker event the tool counts — markers "
-                          "are made from the moment of launch, numbered and timed: a `sched_rr_get_interval` syscall "
-                          "every {:.0f} ms (stats), or an exec of `/bin/true ebpf-startup-N` by a UID of its own every "
-                          "{:.0f} ms (execs, events); the first marker a tool counts is the first made after its program "
-                          "was attached, so this is the attach time to within one marker interval. For `map dump`, "
-                          "first count is the whole dump: launch to exit. **Wall**: launch to exit, for the tools that "
-                          "end by themselves (the others are stopped with SIGINT 1.5 s after launch). **Peak RSS**: "
-                          "the child's `ru_maxrss` from `wait4`. The machine is shared with other jobs: absolute "
-                          "times move between runs; comparisons hold within this run.\n\n",
-                          rounds, kDumpRuns, kSyscallSpacing * 1000, kExecSpacing * 1000);
+              fmt::format(
+                  ". {} rounds, medians; each round runs every tool once ({} times for the dumps), in a rotating "
+                  "order. **First count**: "
+                  "time from launch (just before fork) until the first marker event the tool counts — markers "
+                  "are made from the moment of launch, numbered and timed: a `sched_rr_get_interval` syscall "
+                  "every {:.0f} ms (stats), or an exec of `/bin/true ebpf-startup-N` by a UID of its own every "
+                  "{:.0f} ms (execs, events); the first marker a tool counts is the first made after its program "
+                  "was attached, so this is the attach time to within one marker interval. For `map dump`, "
+                  "first count is the whole dump: launch to exit. **Wall**: launch to exit, for the tools that "
+                  "end by themselves (the others are stopped with SIGINT 1.5 s after launch). **Peak RSS**: "
+                  "the child's `ru_maxrss` from `wait4`. The machine is shared with other jobs: absolute "
+                  "times move between runs; comparisons hold within this run.\n\n",
+                  rounds, kDumpRuns, kSyscallSpacing * 1000, kExecSpacing * 1000);
         md += "| job | tool | first count (ms) | wall (ms) | peak RSS (MiB) |\n|---|---|---:|---:|---:|\n";
         std::map<std::string, Row> ours;
         std::map<std::string, std::pair<std::string, Row>> best_first, best_rss;
@@ -449,8 +506,9 @@ int main(int argc, char** argv) {
                 }
             }
         }
-        md += "\n| job | ours: first count | fastest peer | × that peer | ours: peak RSS | leanest peer | × that peer |\n"
-              "|---|---:|---|---:|---:|---|---:|\n";
+        md +=
+            "\n| job | ours: first count | fastest peer | × that peer | ours: peak RSS | leanest peer | × that peer |\n"
+            "|---|---:|---|---:|---:|---|---:|\n";
         bool faster = true;
         for (const auto& [job, r] : ours) {
             const auto& [fname, f] = best_first[job];
@@ -460,9 +518,10 @@ int main(int argc, char** argv) {
                               ms(r.first), fname, ms(f.first), r.first / f.first, r.rss, mname, m.rss, r.rss / m.rss);
         }
         const double stats_rss = ours["stats"].rss;
-        md += fmt::format("\nGoals: a first count sooner than every peer's, in every job ({}); peak RSS of `ebpf-tool "
-                          "stats --duration 1` ≤ 12 MiB (now {:.1f} MiB: {}).\n",
-                          faster ? "met" : "missed", stats_rss, stats_rss <= 12.0 ? "met" : "missed");
+        md += fmt::format(
+            "\nGoals: a first count sooner than every peer's, in every job ({}); peak RSS of `ebpf-tool "
+            "stats --duration 1` ≤ 12 MiB (now {:.1f} MiB: {}).\n",
+            faster ? "met" : "missed", stats_rss, stats_rss <= 12.0 ? "met" : "missed");
         bench::write_section(report, "startup", md);
         std::cout << md;
         return 0;

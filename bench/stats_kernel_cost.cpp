@@ -132,7 +132,9 @@ int main(int argc, char** argv) {
             {"empty program", "raw_tp sys_enter", {id_of_fd(bpf_program__fd(empty->progs.empty_raw_tp))}},
             {"empty program", "tracepoint raw_syscalls/sys_enter", {id_of_fd(bpf_program__fd(empty->progs.empty_tp))}},
             {"ebpf-tool stats", "raw_tp sys_enter", {programs.at("count_syscall")}},
-            {"syscount (libbpf-tools)", "tracepoint raw_syscalls/sys_exit", {programs.at("sys_enter"), programs.at("sys_exit")}},
+            {"syscount (libbpf-tools)",
+             "tracepoint raw_syscalls/sys_exit",
+             {programs.at("sys_enter"), programs.at("sys_exit")}},
         };
 
         // Per round and subject: ns per event. The median round is reported.

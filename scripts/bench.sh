@@ -78,13 +78,7 @@ if [ $tiny -eq 1 ]; then
   run "$build/bench/map_walk_peers" "$report" --entries 1000 --rounds 1 \
     --cilium-walk "$peers/cilium_walk" --bcc-walk bench/peers/bcc_walk.py
   run "$build/bench/exec_kernel_cost" "$build/ebpf-tool" "$report" --execs 50 --rounds 1
-  # Over HTTP only once ebpf-tool has `serve` (issue 13 lands it); collect() alone before.
-  if "$build/ebpf-tool" serve --help >/dev/null 2>&1; then
-    run "$build/bench/serve_scrape" "$report" --tool "$build/ebpf-tool" 1000
-  else
-    echo "bench.sh: --tiny: ebpf-tool has no serve command yet: serve_scrape without --tool" >&2
-    run "$build/bench/serve_scrape" "$report" 1000
-  fi
+  run "$build/bench/serve_scrape" "$report" --tool "$build/ebpf-tool" 1000
 else
   run "$build/bench/stats_kernel_cost" "$build/ebpf-tool" "$report"
   run "$build/bench/net_kernel_cost" "$build/ebpf-tool" "$report"

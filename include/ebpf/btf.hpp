@@ -107,17 +107,17 @@ struct BtfLeaf {
     enum class Kind { integer, boolean, enumeration, floating, pointer, chars, array, other };
     // One member on the way from the outermost struct to the leaf.
     struct Step {
-        std::string name;          // as collected for JSON (a repeated name gets "#2" …)
-        std::string type;          // the member's declared type as C spells it: "__be32", "struct in6_addr"
-        std::size_t offset = 0;    // bytes from the start of the value (bitfields: their first byte)
+        std::string name;        // as collected for JSON (a repeated name gets "#2" …)
+        std::string type;        // the member's declared type as C spells it: "__be32", "struct in6_addr"
+        std::size_t offset = 0;  // bytes from the start of the value (bitfields: their first byte)
     };
-    std::vector<Step> path;        // empty when the whole type is one leaf (a scalar key)
+    std::vector<Step> path;  // empty when the whole type is one leaf (a scalar key)
     Kind kind = Kind::other;
-    std::size_t offset = 0;        // bytes from the start of the value
-    std::size_t size = 0;          // bytes the leaf occupies (a bitfield: the bytes holding its bits)
-    unsigned bit_shift = 0;        // bitfields: first bit within the first byte
-    unsigned bit_width = 0;        // bitfields: width in bits; 0 for whole-byte leaves
-    bool is_signed = false;        // integers and enums
+    std::size_t offset = 0;  // bytes from the start of the value
+    std::size_t size = 0;    // bytes the leaf occupies (a bitfield: the bytes holding its bits)
+    unsigned bit_shift = 0;  // bitfields: first bit within the first byte
+    unsigned bit_width = 0;  // bitfields: width in bits; 0 for whole-byte leaves
+    bool is_signed = false;  // integers and enums
     // Arrays: the element (integer, boolean, enumeration or other), its size and the count.
     Kind element = Kind::other;
     std::size_t element_size = 0;
@@ -127,7 +127,8 @@ struct BtfLeaf {
     std::vector<std::pair<std::uint64_t, std::string>> enumerators;
 };
 // Throws Error for types without a layout and for malformed BTF (members outside their
-// parent), as BtfFormatter does.
+// parent), as BtfFormatter does, and errc::not_supported for a type with more than 2^18
+// members counted through its nested structs (a struct may name another twice per level).
 std::vector<BtfLeaf> btf_leaves(const Btf& btf, std::uint32_t type_id);
 
 // The bytes of a value of `type_id` described by JSON, the inverse of BtfFormatter:

@@ -67,8 +67,7 @@ public:
         out.result = this->map_.walk(
             [&](const std::byte* keys, const std::byte* values, std::size_t n) {
                 for (std::size_t i = 0; i < n; ++i)
-                    out.items.emplace_back(load_as<K>(keys + i * sizeof(K)),
-                                           load_as<V>(values + i * stride));
+                    out.items.emplace_back(load_as<K>(keys + i * sizeof(K)), load_as<V>(values + i * stride));
             },
             batch_size);
         detail::trim_after_walk(out.items);
@@ -83,9 +82,7 @@ public:
                                                        std::to_string(values.size()) + " values");
         return this->map_.update_batch(keys.data(), values.data(), keys.size(), flags);
     }
-    std::size_t erase_batch(const std::vector<K>& keys) {
-        return this->map_.erase_batch(keys.data(), keys.size());
-    }
+    std::size_t erase_batch(const std::vector<K>& keys) { return this->map_.erase_batch(keys.data(), keys.size()); }
     // Reads and removes every entry.
     Entries<K, V> drain() {
         Entries<K, V> out;

@@ -62,10 +62,10 @@ struct MapSpec {
     std::uint32_t value_size = 0;
     std::uint32_t max_entries = 0;
     std::uint32_t flags = 0;
-    std::uint64_t map_extra = 0;     // bloom filter: number of hash functions
-    int inner_map_fd = -1;           // map-of-maps: a template inner map
-    std::optional<int> numa_node;    // with BPF_F_NUMA_NODE
-    int btf_fd = -1;                 // optional BTF describing key and value
+    std::uint64_t map_extra = 0;   // bloom filter: number of hash functions
+    int inner_map_fd = -1;         // map-of-maps: a template inner map
+    std::optional<int> numa_node;  // with BPF_F_NUMA_NODE
+    int btf_fd = -1;               // optional BTF describing key and value
     std::uint32_t btf_key_type_id = 0;
     std::uint32_t btf_value_type_id = 0;
     std::uint32_t btf_vmlinux_value_type_id = 0;
@@ -196,8 +196,7 @@ public:
 
     // Batch update/delete: `n` keys (and values) laid out back to back. Atomic per
     // element, not as a whole; returns how many the kernel processed before an error.
-    std::size_t update_batch(const void* keys, const void* values, std::size_t n,
-                             UpdateFlags flags = UpdateFlags::any);
+    std::size_t update_batch(const void* keys, const void* values, std::size_t n, UpdateFlags flags = UpdateFlags::any);
     std::size_t erase_batch(const void* keys, std::size_t n);
     // Reads and removes every entry (BPF_MAP_LOOKUP_AND_DELETE_BATCH where supported).
     WalkResult drain(const ChunkVisitor& visit, std::size_t batch_size = 4096);

@@ -1,7 +1,7 @@
 #include "common.hpp"
 
-#include <pwd.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <cmath>
 #include <ctime>
-#include <string_view>
 #include <ostream>
+#include <string_view>
 #include <vector>
 
 #include "ebpf/error.hpp"
@@ -107,11 +107,13 @@ std::string check_interval(const std::string& text) {
 }
 
 std::string check_number(const std::string& text, bool integer, bool allow_zero) {
-    const char* what = integer ? (allow_zero ? "a whole number >= 0" : "a whole number > 0") : "a number of seconds > 0";
+    const char* what =
+        integer ? (allow_zero ? "a whole number >= 0" : "a whole number > 0") : "a number of seconds > 0";
     std::size_t used = 0;
     try {
         if (integer) {
-            if (text.empty() || text[0] == '-' || text[0] == '+') return "must be " + std::string(what) + ", not '" + text + "'";
+            if (text.empty() || text[0] == '-' || text[0] == '+')
+                return "must be " + std::string(what) + ", not '" + text + "'";
             unsigned long long v = std::stoull(text, &used);
             if (used == text.size() && (allow_zero || v > 0) && v <= 0xffffffffULL) return {};
         } else {
@@ -124,14 +126,14 @@ std::string check_number(const std::string& text, bool integer, bool allow_zero)
 }
 }  // namespace
 
-const CLI::Validator kPositiveSeconds(
-    [](std::string& text) { return check_number(text, false, false); }, "SECONDS>0", "positive seconds");
+const CLI::Validator kPositiveSeconds([](std::string& text) { return check_number(text, false, false); }, "SECONDS>0",
+                                      "positive seconds");
 const CLI::Validator kIntervalSeconds([](std::string& text) { return check_interval(text); }, "SECONDS>=0.01",
                                       "interval seconds");
-const CLI::Validator kPositiveInteger(
-    [](std::string& text) { return check_number(text, true, false); }, "N>0", "positive integer");
-const CLI::Validator kNonNegativeInteger(
-    [](std::string& text) { return check_number(text, true, true); }, "N>=0", "non-negative integer");
+const CLI::Validator kPositiveInteger([](std::string& text) { return check_number(text, true, false); }, "N>0",
+                                      "positive integer");
+const CLI::Validator kNonNegativeInteger([](std::string& text) { return check_number(text, true, true); }, "N>=0",
+                                         "non-negative integer");
 
 std::chrono::nanoseconds seconds(double s) {
     return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(s * 1e9)));
@@ -157,8 +159,12 @@ static std::string format_time(const char* format, bool utc) {
     return buffer;
 }
 
-std::string clock_time() { return format_time("%H:%M:%S", false); }
-std::string iso_time() { return format_time("%Y-%m-%dT%H:%M:%SZ", true); }
+std::string clock_time() {
+    return format_time("%H:%M:%S", false);
+}
+std::string iso_time() {
+    return format_time("%Y-%m-%dT%H:%M:%SZ", true);
+}
 
 void prepare_kernel(const GlobalOptions& global, bool need_tracefs) {
     prepare_kernel(global, ebpf::system::Needs{.bpf = true, .perfmon = true, .tracefs = need_tracefs});
@@ -168,6 +174,5 @@ void prepare_kernel(const GlobalOptions& global, const ebpf::system::Needs& need
     ebpf::system::set_libbpf_logging(global.verbose);
     ebpf::system::prepare(needs);
 }
-
 
 }  // namespace ebpf_tool

@@ -78,11 +78,10 @@ ConnTracker& ConnTracker::operator=(ConnTracker&&) noexcept = default;
 
 void ConnTracker::attach(const char* command) {
     auto& skel = kernel_->skel;
-    kernel_->links =
-        attach_net(kernel_->targets,
-                   {bpf_program__fd(skel->progs.xdp_conns), bpf_program__fd(skel->progs.tc_conns_ingress),
-                    bpf_program__fd(skel->progs.tc_conns_egress)},
-                   command);
+    kernel_->links = attach_net(kernel_->targets,
+                                {bpf_program__fd(skel->progs.xdp_conns), bpf_program__fd(skel->progs.tc_conns_ingress),
+                                 bpf_program__fd(skel->progs.tc_conns_egress)},
+                                command);
 }
 
 std::pair<std::uint32_t, std::uint32_t> ConnTracker::cidr_map_ids() const {

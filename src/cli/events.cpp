@@ -64,9 +64,11 @@ std::string shell_word(const std::string& s) {
 
 class Printer {
 public:
-    Printer(const EventsOptions& options, const GlobalOptions& global) : json_(options.json || global.json), global_(global) {
-        if (!json_) std::cout << fmt::format("{:<8} {:<7} {:<16} {:<7} {:<7} {:>4} {}\n", "TIME", "UID", "PCOMM", "PID",
-                                             "PPID", "RET", "ARGS");
+    Printer(const EventsOptions& options, const GlobalOptions& global)
+        : json_(options.json || global.json), global_(global) {
+        if (!json_)
+            std::cout << fmt::format("{:<8} {:<7} {:<16} {:<7} {:<7} {:>4} {}\n", "TIME", "UID", "PCOMM", "PID", "PPID",
+                                     "RET", "ARGS");
     }
     void print(std::span<const std::byte> record) {
         exec_event e{};
@@ -76,10 +78,11 @@ public:
         auto d = decode_args(e, record.size());
         std::string comm(e.comm, strnlen(e.comm, sizeof(e.comm)));
         if (json_) {
-            nlohmann::ordered_json doc{{"time", iso_time()}, {"ts_ns", e.ts_ns},   {"pid", e.pid},
-                                       {"ppid", e.ppid},     {"uid", e.uid},       {"comm", comm},
-                                       {"retval", e.retval}, {"filename", d.filename}, {"args", d.args},
-                                       {"args_truncated", e.args_truncated != 0}};
+            nlohmann::ordered_json doc{{"time", iso_time()}, {"ts_ns", e.ts_ns},
+                                       {"pid", e.pid},       {"ppid", e.ppid},
+                                       {"uid", e.uid},       {"comm", comm},
+                                       {"retval", e.retval}, {"filename", d.filename},
+                                       {"args", d.args},     {"args_truncated", e.args_truncated != 0}};
             line_.clear();
             JsonWriter(line_, global_.pretty).document(doc);
         } else {
@@ -115,8 +118,8 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
     const bool ring = options.transport == "ringbuf";
     if (options.wakeup_bytes && !ring) throw UsageError("--wakeup-bytes works with --transport ringbuf only");
     if (options.wakeup_bytes >= options.buffer_size)
-        throw UsageError(fmt::format("--wakeup-bytes {} must be below --buffer-size {}", options.wakeup_bytes,
-                                     options.buffer_size));
+        throw UsageError(
+            fmt::format("--wakeup-bytes {} must be below --buffer-size {}", options.wakeup_bytes, options.buffer_size));
 
     prepare_kernel(global, /*need_tracefs=*/true);
     StopSignals signals;
@@ -125,9 +128,8 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
     skel->rodata->use_ringbuf = ring;
     skel->rodata->wakeup_bytes = options.wakeup_bytes;
     // The unused transport keeps its smallest size.
-    bpf_map__set_max_entries(skel->maps.events_ring,
-                             ring ? static_cast<std::uint32_t>(options.buffer_size)
-                                  : static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE)));
+    bpf_map__set_max_entries(skel->maps.events_ring, ring ? static_cast<std::uint32_t>(options.buffer_size)
+                                                          : static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE)));
     skel.load();
 
     events_config config{};
@@ -155,9 +157,9 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
         // Attached in this order, detached in reverse: the sched_process_exec and exit
         // programs are in place before any exec is recorded at entry.
         std::vector<ebpf::Link> links;
-        for (::bpf_program* program : {skel->progs.on_exec_done, skel->progs.on_execve_exit,
-                                       skel->progs.on_execveat_exit, skel->progs.on_execve_enter,
-                                       skel->progs.on_execveat_enter})
+        for (::bpf_program* program :
+             {skel->progs.on_exec_done, skel->progs.on_execve_exit, skel->progs.on_execveat_exit,
+              skel->progs.on_execve_enter, skel->progs.on_execveat_enter})
             links.push_back(ebpf::Link::attach(program));
         std::cerr << "Tracing execs via " << (ring ? "ring buffer" : "perf buffer") << "... Hit Ctrl-C to end."
                   << std::endl;
@@ -203,17 +205,19 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
     }
 
     auto drops = dropped.sums();
-    std::cerr << fmt::format("events: received {}, dropped in the kernel {} (buffer full {}, in-flight table full {}), "
-                             "lost in perf buffers {}\n",
-                             printer.received(), drops.at(EVENTS_DROP_OUTPUT) + drops.at(EVENTS_DROP_INFLIGHT),
-                             drops.at(EVENTS_DROP_OUTPUT), drops.at(EVENTS_DROP_INFLIGHT), lost);
+    std::cerr << fmt::format(
+        "events: received {}, dropped in the kernel {} (buffer full {}, in-flight table full {}), "
+        "lost in perf buffers {}\n",
+        printer.received(), drops.at(EVENTS_DROP_OUTPUT) + drops.at(EVENTS_DROP_INFLIGHT), drops.at(EVENTS_DROP_OUTPUT),
+        drops.at(EVENTS_DROP_INFLIGHT), lost);
 }
 
 }  // namespace
 
 void add_events_command(CLI::App& app, const GlobalOptions& global) {
     auto options = std::make_shared<EventsOptions>();
-    auto* cmd = app.add_subcommand("events", "Stream exec events (execve, execveat) over a ring buffer or a perf buffer");
+    auto* cmd =
+        app.add_subcommand("events", "Stream exec events (execve, execveat) over a ring buffer or a perf buffer");
     cmd->add_option("-t,--transport", options->transport, "ringbuf or perfbuf")->capture_default_str();
     cmd->add_option("-u,--uid", options->uid, "Only execs by this UID")->check(kNonNegativeInteger);
     cmd->add_option("-p,--pid", options->pid, "Only execs by this process")->check(kPositiveInteger);

@@ -24,14 +24,17 @@ struct ExecCounter::Kernel {
 
 ExecCounter::ExecCounter() : kernel_(std::make_unique<Kernel>()) {
     kernel_->skel.load();
-    kernel_->counts.emplace(ebpf::HashMap<std::uint32_t, std::uint64_t>::from_libbpf(kernel_->skel->maps.execs_per_uid));
+    kernel_->counts.emplace(
+        ebpf::HashMap<std::uint32_t, std::uint64_t>::from_libbpf(kernel_->skel->maps.execs_per_uid));
     kernel_->dropped.emplace(ebpf::PerCpuArray<std::uint64_t>::from_libbpf(kernel_->skel->maps.execs_dropped));
 }
 ExecCounter::~ExecCounter() = default;
 ExecCounter::ExecCounter(ExecCounter&&) noexcept = default;
 ExecCounter& ExecCounter::operator=(ExecCounter&&) noexcept = default;
 
-void ExecCounter::attach() { kernel_->skel.attach(); }
+void ExecCounter::attach() {
+    kernel_->skel.attach();
+}
 
 std::vector<std::pair<std::uint32_t, std::uint64_t>> ExecCounter::counts() const {
     auto entries = kernel_->counts->entries();
@@ -40,7 +43,9 @@ std::vector<std::pair<std::uint32_t, std::uint64_t>> ExecCounter::counts() const
     return rows;
 }
 
-std::uint64_t ExecCounter::dropped() const { return kernel_->dropped->lookup_sum(0).value_or(0); }
+std::uint64_t ExecCounter::dropped() const {
+    return kernel_->dropped->lookup_sum(0).value_or(0);
+}
 
 namespace {
 
@@ -56,7 +61,9 @@ void print_counts(const std::vector<std::pair<std::uint32_t, std::uint64_t>>& ro
         nlohmann::ordered_json users = nlohmann::ordered_json::array();
         for (auto [uid, count] : rows) {
             auto name = user_name(uid);
-            users.push_back({{"uid", uid}, {"user", name ? nlohmann::ordered_json(*name) : nlohmann::ordered_json()}, {"count", count}});
+            users.push_back({{"uid", uid},
+                             {"user", name ? nlohmann::ordered_json(*name) : nlohmann::ordered_json()},
+                             {"count", count}});
         }
         print_json(std::cout, {{"time", iso_time()}, {"users", users}, {"dropped", dropped}}, global);
         return;
@@ -65,7 +72,8 @@ void print_counts(const std::vector<std::pair<std::uint32_t, std::uint64_t>>& ro
     if (rows.empty()) text += "(no execs)\n";
     for (auto [uid, count] : rows) {
         auto name = user_name(uid);
-        text += name ? fmt::format("UID {} ({}): {} execs\n", uid, *name, count) : fmt::format("UID {}: {} execs\n", uid, count);
+        text += name ? fmt::format("UID {} ({}): {} execs\n", uid, *name, count)
+                     : fmt::format("UID {}: {} execs\n", uid, count);
     }
     if (dropped) text += fmt::format("dropped: {} execs not counted (UID table full)\n", dropped);
     std::cout << text << std::flush;

@@ -54,7 +54,8 @@ public:
     }
     void expect(std::string_view word) {
         if (!accept(word))
-            throw UsageError(fmt::format("map: expected '{}'{}", word, done() ? "" : fmt::format(", not '{}'", peek())));
+            throw UsageError(
+                fmt::format("map: expected '{}'{}", word, done() ? "" : fmt::format(", not '{}'", peek())));
     }
     void finish() {
         if (!done()) throw UsageError(fmt::format("map: unexpected '{}'", peek()));
@@ -67,7 +68,9 @@ private:
 
 // The kernel opens maps by id, and walks ids, only for CAP_SYS_ADMIN: checked once the
 // selector is parsed (so its usage errors come first), before the kernel is asked.
-void require_id_walks() { ebpf::system::require({.bpf = true, .sys_admin = true}); }
+void require_id_walks() {
+    ebpf::system::require({.bpf = true, .sys_admin = true});
+}
 
 // MAP := id N | name NAME | pinned PATH
 ebpf::Map open_selected(Words& w) {
@@ -234,11 +237,9 @@ ebpf::WalkResult walk_overlapped(const ebpf::Map& map, const ebpf::Map::ChunkVis
     ebpf::WalkResult result;
     std::thread walker([&] {
         try {
-            result = map.walk(
-                [&](const std::byte* keys, const std::byte* values, std::size_t n) {
-                    pipe.put(keys, n * key_size, values, n * value_size, n);
-                },
-                kBatch);
+            result = map.walk([&](const std::byte* keys, const std::byte* values,
+                                  std::size_t n) { pipe.put(keys, n * key_size, values, n * value_size, n); },
+                              kBatch);
             pipe.finish(nullptr);
         } catch (const BatchPipe::Cancelled&) {
             pipe.finish(nullptr);
@@ -296,7 +297,8 @@ void verb_dump(Words& w, const GlobalOptions& global) {
                 if (first) {
                     // The key column is as wide as the widest key of the first batch.
                     for (std::size_t k = 0; k < n; ++k)
-                        key_width = std::max(key_width, format.key_text({keys + k * info.key_size, info.key_size}).size());
+                        key_width =
+                            std::max(key_width, format.key_text({keys + k * info.key_size, info.key_size}).size());
                 }
                 format.append_text(out, key, value, key_width);
             }
@@ -348,7 +350,8 @@ std::optional<ebpf::Fd> reference_value(Words& w, const ebpf::MapInfo& info) {
     bool programs = info.type == BPF_MAP_TYPE_PROG_ARRAY;
     bool maps = info.type == BPF_MAP_TYPE_ARRAY_OF_MAPS || info.type == BPF_MAP_TYPE_HASH_OF_MAPS;
     if (!programs && !maps) return std::nullopt;
-    std::string how = w.next(programs ? "value (id N or pinned PATH of a program)" : "value (id N or pinned PATH of a map)");
+    std::string how =
+        w.next(programs ? "value (id N or pinned PATH of a program)" : "value (id N or pinned PATH of a map)");
     int fd = -1;
     if (how == "id") {
         auto id = static_cast<std::uint32_t>(parse_number(w.next("id"), "id", UINT32_MAX));
@@ -362,8 +365,9 @@ std::optional<ebpf::Fd> reference_value(Words& w, const ebpf::MapInfo& info) {
         ebpf::Fd owned(fd);
         auto want = programs ? ebpf::ObjectKind::program : ebpf::ObjectKind::map;
         if (auto kind = ebpf::object_kind(owned.get()); kind != want)
-            throw ebpf::Error::make(ebpf::errc::wrong_type, "'" + path + "' is " + std::string(ebpf::object_kind_text(kind)) + ", not " +
-                              std::string(ebpf::object_kind_text(want)));
+            throw ebpf::Error::make(ebpf::errc::wrong_type, "'" + path + "' is " +
+                                                                std::string(ebpf::object_kind_text(kind)) + ", not " +
+                                                                std::string(ebpf::object_kind_text(want)));
         return owned;
     } else {
         throw UsageError(fmt::format("map: value of a {} map: expected id or pinned, not '{}'", info.type_name(), how));
@@ -386,7 +390,8 @@ void verb_update(Words& w) {
             // One value for every CPU, as bpftool does.
             const std::size_t stride = map.value_stride();
             value.assign(map.value_buffer_size(), std::byte{0});
-            for (std::size_t off = 0; off < value.size(); off += stride) std::memcpy(value.data() + off, one.data(), one.size());
+            for (std::size_t off = 0; off < value.size(); off += stride)
+                std::memcpy(value.data() + off, one.data(), one.size());
         } else {
             value = std::move(one);
         }
@@ -508,7 +513,8 @@ void verb_create(Words& w, const GlobalOptions& global) {
     ebpf::system::require({.bpf = true});
     // Before the map exists: on bpffs, in a trusted directory, and free.
     path = ebpf::pins::new_pin_path(path);
-    if (ebpf::pins::pin_present(path)) throw ebpf::Error::make(ebpf::errc::bad_value, "pin path '" + path + "' exists already", EEXIST);
+    if (ebpf::pins::pin_present(path))
+        throw ebpf::Error::make(ebpf::errc::bad_value, "pin path '" + path + "' exists already", EEXIST);
 
     std::optional<ebpf::Map> map;
     switch (spec.type) {
@@ -560,7 +566,9 @@ constexpr Verb kVerbs[] = {
     {{"list", "show"}, "{ list | show } [MAP]", verb_list},
     {{"dump"}, "dump MAP", verb_dump},
     {{"lookup"}, "lookup MAP key DATA", verb_lookup},
-    {{"update"}, "update MAP key DATA value VALUE [any|exist|noexist]", [](Words& w, const GlobalOptions&) { verb_update(w); }},
+    {{"update"},
+     "update MAP key DATA value VALUE [any|exist|noexist]",
+     [](Words& w, const GlobalOptions&) { verb_update(w); }},
     {{"delete"}, "delete MAP key DATA", [](Words& w, const GlobalOptions&) { verb_delete(w); }},
     {{"getnext"}, "getnext MAP [key DATA]", verb_getnext},
     {{"pin"}, "pin MAP PATH", [](Words& w, const GlobalOptions&) { verb_pin(w); }},
@@ -571,7 +579,9 @@ constexpr Verb kVerbs[] = {
     {{"freeze"}, "freeze MAP", [](Words& w, const GlobalOptions&) { verb_freeze(w); }},
     {{"peek"}, "peek MAP", [](Words& w, const GlobalOptions& g) { verb_pop_or_peek(w, false, g); }},
     {{"push", "enqueue"}, "{ push | enqueue } MAP value VALUE", [](Words& w, const GlobalOptions&) { verb_push(w); }},
-    {{"pop", "dequeue"}, "{ pop | dequeue } MAP", [](Words& w, const GlobalOptions& g) { verb_pop_or_peek(w, true, g); }},
+    {{"pop", "dequeue"},
+     "{ pop | dequeue } MAP",
+     [](Words& w, const GlobalOptions& g) { verb_pop_or_peek(w, true, g); }},
 };
 
 // "list, show, dump, …": every name, for messages.

@@ -13,11 +13,11 @@
 namespace ebpf_tool::map_export {
 
 struct Options {
-    std::vector<std::string> pinned;      // --map pinned PATH (repeatable)
-    std::vector<std::string> dirs;        // --map-dir DIR (repeatable)
+    std::vector<std::string> pinned;        // --map pinned PATH (repeatable)
+    std::vector<std::string> dirs;          // --map-dir DIR (repeatable)
     std::vector<std::string> value_fields;  // --value-field NAME (repeatable; empty = every numeric field)
-    bool histogram = false;               // --histogram: log2-bucket array values become histograms
-    std::size_t max_series = 100000;      // --max-series: per scrape, over all exported maps
+    bool histogram = false;                 // --histogram: log2-bucket array values become histograms
+    std::size_t max_series = 100000;        // --max-series: per scrape, over all exported maps
 };
 
 // Opens every map named by `options` (one-line ebpf::Error on a path that is not a readable

@@ -72,11 +72,10 @@ ProtoCounter& ProtoCounter::operator=(ProtoCounter&&) noexcept = default;
 
 void ProtoCounter::attach(const char* command) {
     auto& skel = kernel_->skel;
-    kernel_->links =
-        attach_net(kernel_->targets,
-                   {bpf_program__fd(skel->progs.xdp_proto), bpf_program__fd(skel->progs.tc_proto_ingress),
-                    bpf_program__fd(skel->progs.tc_proto_egress)},
-                   command);
+    kernel_->links = attach_net(kernel_->targets,
+                                {bpf_program__fd(skel->progs.xdp_proto), bpf_program__fd(skel->progs.tc_proto_ingress),
+                                 bpf_program__fd(skel->progs.tc_proto_egress)},
+                                command);
 }
 
 std::vector<std::vector<proto_count>> ProtoCounter::read() const {
@@ -140,8 +139,9 @@ void print(const Counters& counters, const NetTargets& targets, const ProtoOptio
                     }
                     rows.push_back(std::move(row));
                 } else {
-                    text += fmt::format("{:<16} {:<8} {:<7} {:<7} {:>12} {:>14}", targets.names[i], direction,
-                                        kProtoSlotNames[slot].first, kProtoSlotNames[slot].second, sum.packets, sum.bytes);
+                    text +=
+                        fmt::format("{:<16} {:<8} {:<7} {:<7} {:>12} {:>14}", targets.names[i], direction,
+                                    kProtoSlotNames[slot].first, kProtoSlotNames[slot].second, sum.packets, sum.bytes);
                     if (options.per_cpu)
                         for (const auto& v : values) text += fmt::format(" {:>10}", v.packets);
                     text += "\n";

@@ -54,7 +54,9 @@ SyscallCounter::~SyscallCounter() = default;
 SyscallCounter::SyscallCounter(SyscallCounter&&) noexcept = default;
 SyscallCounter& SyscallCounter::operator=(SyscallCounter&&) noexcept = default;
 
-void SyscallCounter::attach() { kernel_->link.emplace(ebpf::Link::attach(kernel_->program)); }
+void SyscallCounter::attach() {
+    kernel_->link.emplace(ebpf::Link::attach(kernel_->program));
+}
 
 std::vector<SyscallCount> SyscallCounter::read() const {
     std::vector<SyscallCount> rows;
@@ -135,9 +137,9 @@ void print_rows(const std::vector<Row>& rows, double seconds_covered, const Drop
             list.push_back(std::move(item));
         }
         nlohmann::ordered_json doc{{"duration", std::round(seconds_covered * 1000) / 1000},
-                           {"syscalls", list},
-                           {"dropped", {{"out_of_range", drops.out_of_range}, {"map_full", drops.map_full}}},
-                           {"missed", drops.missed}};
+                                   {"syscalls", list},
+                                   {"dropped", {{"out_of_range", drops.out_of_range}, {"map_full", drops.map_full}}},
+                                   {"missed", drops.missed}};
         if (with_time) doc["time"] = iso_time();
         if (options.pid) doc["pid"] = *options.pid;
         print_json(std::cout, doc, global);
@@ -156,8 +158,9 @@ void print_rows(const std::vector<Row>& rows, double seconds_covered, const Drop
         for (const auto& r : rows) text += fmt::format("{:<22} {:>12}\n", ebpf::syscall_name(r.nr), r.count);
     }
     if (drops.out_of_range || drops.map_full || drops.missed)
-        text += fmt::format("not counted: {} with an out-of-range number, {} with the table full, {} missed by the kernel\n",
-                            drops.out_of_range, drops.map_full, drops.missed);
+        text += fmt::format(
+            "not counted: {} with an out-of-range number, {} with the table full, {} missed by the kernel\n",
+            drops.out_of_range, drops.map_full, drops.missed);
     std::cout << text << std::flush;
 }
 
@@ -165,7 +168,8 @@ void run_stats(const StatsOptions& options, const GlobalOptions& global) {
     if (options.pid && ::kill(static_cast<pid_t>(*options.pid), 0) != 0 && errno == ESRCH)
         throw UsageError(fmt::format("--pid {}: no such process", *options.pid));
     if (options.interval && options.duration && *options.interval > *options.duration)
-        throw UsageError(fmt::format("--interval {} is longer than --duration {}", *options.interval, *options.duration));
+        throw UsageError(
+            fmt::format("--interval {} is longer than --duration {}", *options.interval, *options.duration));
     std::optional<double> duration = options.duration;
     if (!duration && !options.interval) duration = 2.0;
 
@@ -174,7 +178,8 @@ void run_stats(const StatsOptions& options, const GlobalOptions& global) {
 
     SyscallCounter counter(options.pid, options.per_process);
     counter.attach();
-    std::cerr << (options.pid ? fmt::format("Tracing syscalls of PID {}", *options.pid) : std::string("Tracing syscalls"))
+    std::cerr << (options.pid ? fmt::format("Tracing syscalls of PID {}", *options.pid)
+                              : std::string("Tracing syscalls"))
               << ", printing " << (options.interval ? "every interval" : "at the end") << "... Hit Ctrl-C to end."
               << std::endl;
 
@@ -186,8 +191,8 @@ void run_stats(const StatsOptions& options, const GlobalOptions& global) {
         bool more = loop.next();
         Snapshot now = snapshot(counter);
         double elapsed = loop.elapsed();
-        print_rows(difference(now, before, options.top), elapsed - covered, counter.drops(), options.interval.has_value(),
-                   options, global);
+        print_rows(difference(now, before, options.top), elapsed - covered, counter.drops(),
+                   options.interval.has_value(), options, global);
         before = std::move(now);
         covered = elapsed;
         if (!more) break;
@@ -207,8 +212,7 @@ void add_stats_command(CLI::App& app, const GlobalOptions& global) {
     cmd->add_option("-T,--top", options->top, "Rows to print, largest first (0: all)")
         ->check(kNonNegativeInteger)
         ->capture_default_str();
-    cmd->add_option("-p,--pid", options->pid, "Only this process (PID, i.e. thread group id)")
-        ->check(kPositiveInteger);
+    cmd->add_option("-p,--pid", options->pid, "Only this process (PID, i.e. thread group id)")->check(kPositiveInteger);
     cmd->add_flag("-P,--per-process", options->per_process, "Rows of PID, COMM, SYSCALL, COUNT");
     cmd->add_flag("--json", options->json, "JSON output");
     cmd->callback([options, &global] { run_stats(*options, global); });

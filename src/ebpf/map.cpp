@@ -84,7 +84,9 @@ std::optional<bpf_map_type> map_type_from_name(std::string_view name) {
     return std::nullopt;
 }
 
-std::string MapInfo::type_name() const { return map_type_name(type); }
+std::string MapInfo::type_name() const {
+    return map_type_name(type);
+}
 
 bool is_percpu(bpf_map_type type) noexcept {
     switch (type) {
@@ -110,7 +112,8 @@ unsigned possible_cpus() {
 std::vector<std::string> MapSpec::incompatibilities(const MapInfo& info) const {
     std::vector<std::string> out;
     auto differ = [&](const char* field, auto want, auto have) {
-        if (want != have) out.push_back(std::string(field) + ": " + std::to_string(want) + " != " + std::to_string(have));
+        if (want != have)
+            out.push_back(std::string(field) + ": " + std::to_string(want) + " != " + std::to_string(have));
     };
     if (type != info.type) out.push_back("type: " + map_type_name(type) + " != " + map_type_name(info.type));
     differ("key_size", key_size, info.key_size);
@@ -166,9 +169,13 @@ Map::Map(Fd fd) : fd_(std::move(fd)), info_(map_info(fd_.get())) {
     value_buffer_size_ = is_percpu(info_.type) ? value_stride() * possible_cpus() : info_.value_size;
 }
 
-void Map::refresh_info() { info_ = map_info(fd_.get()); }
+void Map::refresh_info() {
+    info_ = map_info(fd_.get());
+}
 
-std::string Map::describe() const { return "map '" + info_.name + "'"; }
+std::string Map::describe() const {
+    return "map '" + info_.name + "'";
+}
 
 Map Map::open_by_id(std::uint32_t id) {
     int fd = bpf_map_get_fd_by_id(id);
@@ -494,9 +501,13 @@ bool batch_cursor_is_stable(bpf_map_type type) {
     }
 }
 
-bool batch_unsupported(int err) { return err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP || err == 524 /* ENOTSUPP */; }
+bool batch_unsupported(int err) {
+    return err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP || err == 524 /* ENOTSUPP */;
+}
 
-std::size_t step_bound(const MapInfo& info) { return 2 * static_cast<std::size_t>(std::max<std::uint32_t>(info.max_entries, 1)) + 16; }
+std::size_t step_bound(const MapInfo& info) {
+    return 2 * static_cast<std::size_t>(std::max<std::uint32_t>(info.max_entries, 1)) + 16;
+}
 }  // namespace
 
 WalkResult Map::walk(const ChunkVisitor& visit, std::size_t batch_size) const {

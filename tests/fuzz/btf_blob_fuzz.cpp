@@ -1,12 +1,13 @@
-// BTF blobs -> BtfFormatter and btf_parse, as a library user who formats BTF read from a
-// file would run them. Input: a 4-byte little-endian length L, then L bytes of raw BTF
-// (header, types, strings; what btf__new takes), then the bytes of values. Every type id
-// in a BTF that libbpf accepts is compiled into a formatter (which may refuse with
-// ebpf::Error); a value of the type's size, cut from the tail (cycled, zeros when empty),
-// is formatted in both styles, and the JSON is parsed back with btf_parse, which must give
-// the same bytes or refuse with ebpf::Error (a value with bytes the JSON form cannot carry,
-// e.g. a bool of 7, may not come back). Anything else is a bug: a crash, a sanitizer report,
-// another exception, or JSON that does not parse.
+// BTF blobs -> btf_leaves, BtfFormatter and btf_parse, as a library user who formats BTF
+// read from a file would run them. Input: a 4-byte little-endian length L, then L bytes of
+// raw BTF (header, types, strings; what btf__new takes), then the bytes of values. Every
+// type id in a BTF that libbpf accepts is compiled into a formatter (which may refuse with
+// ebpf::Error) and flattened by btf_leaves (which may refuse too), whose leaves must lie
+// inside the type, as serve --map relies on; a value of the type's size, cut from the tail
+// (cycled, zeros when empty), is formatted in both styles, and the JSON is parsed back with
+// btf_parse, which must give the same bytes or refuse with ebpf::Error (a value with bytes
+// the JSON form cannot carry, e.g. a bool of 7, may not come back). Anything else is a bug:
+// a crash, a sanitizer report, another exception, or JSON that does not parse.
 #include <bpf/btf.h>
 
 #include <cstdio>
@@ -55,6 +56,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             formatter.emplace(btf, id);
         } catch (const ebpf::Error&) {
             continue;  // no layout (void, fwd, func) or a type the formatter refuses
+        }
+        try {
+            for (const ebpf::BtfLeaf& leaf : ebpf::btf_leaves(btf, id))
+                if (leaf.offset > formatter->size() || leaf.size > formatter->size() - leaf.offset)
+                    fail("btf_leaves gave a leaf outside its type", std::to_string(id));
+        } catch (const ebpf::Error&) {
         }
         if (formatter->size() > kMaxValue) continue;
         std::vector<std::byte> value(formatter->size());

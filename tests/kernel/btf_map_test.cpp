@@ -131,15 +131,11 @@ TEST(BtfMap, FormatsWhatParseWroteThroughTheKernel) {
                   ".delta = -3, .active = true, .addr4 = 16777343, .addr6 = {127, 0, 0, 1}}");
 
         // The formatter's output parses back to the bytes the kernel holds.
-        EXPECT_EQ(ebpf::btf_parse(kernel_btf, info.btf_value_type_id,
-                                  json::parse(value_format.format(read))),
-                  read);
+        EXPECT_EQ(ebpf::btf_parse(kernel_btf, info.btf_value_type_id, json::parse(value_format.format(read))), read);
 
         // A second entry, and a walk that formats every entry.
-        auto key2 = ebpf::btf_parse(kernel_btf, info.btf_key_type_id,
-                                    json{{"src_ip", 1}, {"dst_port", 80}});
-        auto value2 = ebpf::btf_parse(kernel_btf, info.btf_value_type_id,
-                                      json{{"comm", "curl"}, {"state", 2}});
+        auto key2 = ebpf::btf_parse(kernel_btf, info.btf_key_type_id, json{{"src_ip", 1}, {"dst_port", 80}});
+        auto value2 = ebpf::btf_parse(kernel_btf, info.btf_value_type_id, json{{"comm", "curl"}, {"state", 2}});
         map.update(key2.data(), value2.data());
         std::vector<std::string> lines;
         const auto walked = map.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
@@ -175,9 +171,7 @@ TEST(BtfMap, FormatsWhatParseWroteThroughTheKernel) {
             (void)ebpf::Btf::from_kernel(btf_id);
         } catch (const ebpf::Error& e) {
             EXPECT_EQ(e.errno_value(), ENOENT) << e.what();
-            EXPECT_NE(std::string(e.what()).find("BTF id " + std::to_string(btf_id)),
-                      std::string::npos)
-                << e.what();
+            EXPECT_NE(std::string(e.what()).find("BTF id " + std::to_string(btf_id)), std::string::npos) << e.what();
             return;
         }
         usleep(10'000);
@@ -196,22 +190,18 @@ TEST(BtfMap, FormatsTheKernelsOwnTypes) {
     EXPECT_EQ(addr.format(std::as_bytes(std::span(loopback))),
               R"({"in6_u": {"u6_addr8": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], )"
               R"("u6_addr16": [0, 0, 0, 0, 0, 0, 0, 256], "u6_addr32": [0, 0, 0, 16777216]}})");
-    EXPECT_EQ(ebpf::btf_parse(
-                  vmlinux, in6,
-                  json::parse(R"({"in6_u": {"u6_addr8": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]}})")),
-              std::vector<std::byte>(std::as_bytes(std::span(loopback)).begin(),
-                                     std::as_bytes(std::span(loopback)).end()));
+    EXPECT_EQ(
+        ebpf::btf_parse(vmlinux, in6, json::parse(R"({"in6_u": {"u6_addr8": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]}})")),
+        std::vector<std::byte>(std::as_bytes(std::span(loopback)).begin(), std::as_bytes(std::span(loopback)).end()));
 
     const std::int64_t ts[2] = {1700000000, 123456789};
     const ebpf::BtfFormatter timespec(vmlinux, vmlinux.find("struct timespec64"));
-    EXPECT_EQ(timespec.format(std::as_bytes(std::span(ts))),
-              R"({"tv_sec": 1700000000, "tv_nsec": 123456789})");
+    EXPECT_EQ(timespec.format(std::as_bytes(std::span(ts))), R"({"tv_sec": 1700000000, "tv_nsec": 123456789})");
     EXPECT_EQ(timespec.format(std::as_bytes(std::span(ts)), Style::text),
               "{.tv_sec = 1700000000, .tv_nsec = 123456789}");
 
     const std::uint32_t hash = BPF_MAP_TYPE_HASH;
-    EXPECT_EQ(ebpf::BtfFormatter(vmlinux, vmlinux.find("enum bpf_map_type"))
-                  .format(std::as_bytes(std::span(&hash, 1))),
+    EXPECT_EQ(ebpf::BtfFormatter(vmlinux, vmlinux.find("enum bpf_map_type")).format(std::as_bytes(std::span(&hash, 1))),
               "\"BPF_MAP_TYPE_HASH\"");
 
     // A big type with everything in it: bitfields, unions, nested arrays, pointers.
@@ -250,12 +240,10 @@ TEST(BtfMap, EveryKernelStructAndUnionRoundTrips) {
             ++checked;
         } catch (const std::exception& e) {
             if (++failed <= 5)
-                ADD_FAILURE() << vmlinux.type_name(id) << " (id " << id << "), " << stage << ": "
-                              << e.what();
+                ADD_FAILURE() << vmlinux.type_name(id) << " (id " << id << "), " << stage << ": " << e.what();
         }
     }
-    const auto ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::printf("round-tripped %zu kernel structs and unions in %.0f ms\n", checked, ms);
     EXPECT_EQ(failed, 0u);
     EXPECT_GT(checked, 1000u);
@@ -292,9 +280,8 @@ TEST(BtfMap, FormattingSpeed) {
                 f.append(out, std::as_bytes(std::span(&v, 1)));
                 total += out.size();
             }
-            best = std::min(best, std::chrono::duration<double, std::nano>(
-                                      std::chrono::steady_clock::now() - start)
-                                      .count());
+            best = std::min(best,
+                            std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
         }
         std::printf(
             "format of a 2-field struct: %.1f ns (best of 5 rounds of %d; %zu bytes in all, e.g. "
@@ -334,25 +321,21 @@ TEST(BtfMap, FormattingSpeed) {
                 value_format.append(out, {v + i * 40, 40});
                 out += "}\n";
             }
-            format_ms +=
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
-                    .count();
+            format_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
             std::fwrite(out.data(), 1, out.size(), sink);
             n_entries += n;
             bytes += out.size();
         });
         EXPECT_TRUE(walked.complete);
         const auto total_ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                .count();
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         std::fclose(sink);
         EXPECT_EQ(n_entries, kEntries);
         std::printf(
             "dump of %zu entries (3-field struct key, 9-field struct value, %zu MB of JSON): %.0f "
             "ms in all, "
             "%.0f ms formatting (%.1f ns per entry)\n",
-            n_entries, bytes >> 20, total_ms, format_ms,
-            format_ms * 1e6 / static_cast<double>(n_entries));
+            n_entries, bytes >> 20, total_ms, format_ms, format_ms * 1e6 / static_cast<double>(n_entries));
     }
 }
 

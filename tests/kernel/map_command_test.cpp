@@ -14,7 +14,9 @@
 
 namespace {
 
-std::string object(const char* name) { return std::string(BPF_OBJECT_DIR) + "/" + name + ".o"; }
+std::string object(const char* name) {
+    return std::string(BPF_OBJECT_DIR) + "/" + name + ".o";
+}
 
 test::Result tool(std::vector<std::string> args) {
     args.insert(args.begin(), test::tool_path());
@@ -56,13 +58,13 @@ TEST_F(MapCommand, TypedUpdateAndLookupRoundTripEveryKind) {
     auto entry = json_of(tool({"-j", "map", "lookup", "pinned", pin("flows"), "key", kKey}));
     const auto& f = entry.at("formatted");
     EXPECT_EQ(f.at("key"), nlohmann::json::parse(R"({"src_ip":16777343,"dst_ip":33554559,"src_port":40000,)"
-                                                  R"("dst_port":443,"proto":6,"pad":[0,0,0]})"));
+                                                 R"("dst_port":443,"proto":6,"pad":[0,0,0]})"));
     auto expected = nlohmann::json::parse(kValue);
     expected["raw"] = {{"as_u32", 16909060}, {"as_bytes", {4, 3, 2, 1}}};  // a union shows every member
     EXPECT_EQ(f.at("value"), expected) << f.at("value").dump();
     // What lookup printed goes back in unchanged: format -> parse -> the same bytes.
-    auto again = tool({"map", "update", "pinned", pin("flows"), "key", f.at("key").dump(), "value",
-                       f.at("value").dump(), "exist"});
+    auto again = tool(
+        {"map", "update", "pinned", pin("flows"), "key", f.at("key").dump(), "value", f.at("value").dump(), "exist"});
     ASSERT_EQ(again.exit_code, 0) << again.err;
     auto after = json_of(tool({"-j", "map", "lookup", "pinned", pin("flows"), "key", kKey}));
     EXPECT_EQ(after.at("value"), entry.at("value"));
@@ -104,7 +106,8 @@ TEST_F(MapCommand, PerCpuMapsShowEachCpuAndTheSum) {
 TEST_F(MapCommand, BpftoolAndEbpfToolSeeTheSameEntries) {
     ASSERT_EQ(tool({"map", "update", "pinned", pin("flows"), "key", kKey, "value", kValue}).exit_code, 0);
     auto ours = json_of(tool({"-j", "map", "dump", "pinned", pin("flows")}));
-    auto theirs = nlohmann::json::parse(test::run({"/usr/sbin/bpftool", "-j", "map", "dump", "pinned", pin("flows")}).out);
+    auto theirs =
+        nlohmann::json::parse(test::run({"/usr/sbin/bpftool", "-j", "map", "dump", "pinned", pin("flows")}).out);
     ASSERT_EQ(ours.size(), 1u);
     ASSERT_EQ(theirs.size(), 1u);
     EXPECT_EQ(ours[0].at("key"), theirs[0].at("key"));
@@ -127,7 +130,8 @@ TEST_F(MapCommand, DumpsOfManyBatchesMatchBpftoolEntryForEntry) {
     ASSERT_EQ(m.update_batch(keys, values), n);
     m.pin(pin("big"));
     auto ours = json_of(tool({"-j", "map", "dump", "pinned", pin("big")}));
-    auto theirs = nlohmann::json::parse(test::run({"/usr/sbin/bpftool", "-j", "map", "dump", "pinned", pin("big")}).out);
+    auto theirs =
+        nlohmann::json::parse(test::run({"/usr/sbin/bpftool", "-j", "map", "dump", "pinned", pin("big")}).out);
     ASSERT_EQ(ours.size(), n);
     ASSERT_EQ(theirs.size(), n);
     std::sort(ours.begin(), ours.end());
@@ -142,13 +146,14 @@ TEST_F(MapCommand, DumpsOfManyBatchesMatchBpftoolEntryForEntry) {
 
 TEST_F(MapCommand, MapsWithoutBtfDumpIdenticallyBothWays) {
     // Made and filled by ebpf-tool, dumped by bpftool.
-    ASSERT_EQ(tool({"map", "create", pin("ours"), "type", "hash", "key", "4", "value", "8", "entries", "16", "name",
-                    "ours"})
-                  .exit_code,
-              0);
-    ASSERT_EQ(tool({"map", "update", "pinned", pin("ours"), "key", "1", "0", "0", "0", "value", "hex", "0a00000000000000"})
-                  .exit_code,
-              0);
+    ASSERT_EQ(
+        tool({"map", "create", pin("ours"), "type", "hash", "key", "4", "value", "8", "entries", "16", "name", "ours"})
+            .exit_code,
+        0);
+    ASSERT_EQ(
+        tool({"map", "update", "pinned", pin("ours"), "key", "1", "0", "0", "0", "value", "hex", "0a00000000000000"})
+            .exit_code,
+        0);
     ASSERT_EQ(tool({"map", "update", "pinned", pin("ours"), "key", "0x02", "0", "0", "0", "value", "7", "0", "0", "0",
                     "0", "0", "0", "0"})
                   .exit_code,
@@ -164,16 +169,17 @@ TEST_F(MapCommand, MapsWithoutBtfDumpIdenticallyBothWays) {
                          "value", "9", "9", "0", "0"})
                   .exit_code,
               0);
-    EXPECT_EQ(json_of(tool({"-j", "map", "dump", "pinned", pin("theirs")})),
-              nlohmann::json::parse(test::run({"/usr/sbin/bpftool", "-j", "map", "dump", "pinned", pin("theirs")}).out));
+    EXPECT_EQ(
+        json_of(tool({"-j", "map", "dump", "pinned", pin("theirs")})),
+        nlohmann::json::parse(test::run({"/usr/sbin/bpftool", "-j", "map", "dump", "pinned", pin("theirs")}).out));
 }
 
 TEST_F(MapCommand, BadInputIsOneLineAndLeavesTheMapUnchanged) {
     ASSERT_EQ(tool({"map", "update", "pinned", pin("flows"), "key", kKey, "value", kValue}).exit_code, 0);
-    ASSERT_EQ(tool({"map", "create", pin("plain"), "type", "hash", "key", "4", "value", "4", "entries", "4", "name",
-                    "plain"})
-                  .exit_code,
-              0);
+    ASSERT_EQ(
+        tool({"map", "create", pin("plain"), "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "plain"})
+            .exit_code,
+        0);
     auto flows_before = tool({"-j", "map", "dump", "pinned", pin("flows")}).out;
     auto plain_before = tool({"-j", "map", "dump", "pinned", pin("plain")}).out;
     struct Case {
@@ -252,13 +258,13 @@ TEST_F(MapCommand, CreatesEveryTypeByNameIncludingLocalStorage) {
         std::string type, key, value, entries, flags;
     };
     const std::vector<Made> types{
-        {"hash", "4", "8", "8", "0"},        {"array", "4", "8", "8", "0"},
-        {"percpu_hash", "4", "8", "8", "0"}, {"lru_percpu_hash", "4", "8", "8", "0"},
-        {"lpm_trie", "8", "8", "8", "1"},    {"queue", "0", "8", "8", "0"},
-        {"stack", "0", "8", "8", "0"},       {"bloom_filter", "0", "8", "8", "0"},
-        {"ringbuf", "0", "0", "4096", "0"},  {"sk_storage", "4", "8", "0", "1"},
+        {"hash", "4", "8", "8", "0"},         {"array", "4", "8", "8", "0"},
+        {"percpu_hash", "4", "8", "8", "0"},  {"lru_percpu_hash", "4", "8", "8", "0"},
+        {"lpm_trie", "8", "8", "8", "1"},     {"queue", "0", "8", "8", "0"},
+        {"stack", "0", "8", "8", "0"},        {"bloom_filter", "0", "8", "8", "0"},
+        {"ringbuf", "0", "0", "4096", "0"},   {"sk_storage", "4", "8", "0", "1"},
         {"task_storage", "4", "8", "0", "1"}, {"inode_storage", "4", "8", "0", "1"},
-        {"devmap", "4", "8", "4", "0"},      {"cpumap", "4", "8", "2", "0"},
+        {"devmap", "4", "8", "4", "0"},       {"cpumap", "4", "8", "2", "0"},
     };
     for (const auto& t : types) {
         auto r = tool({"-j", "map", "create", pin("c_" + t.type), "type", t.type, "key", t.key, "value", t.value,
@@ -292,10 +298,13 @@ TEST_F(MapCommand, QueueVerbsGetnextDeleteAndFreeze) {
     ASSERT_EQ(tool({"map", "create", pin("h"), "type", "hash", "key", "4", "value", "4", "entries", "4", "name", "h"})
                   .exit_code,
               0);
-    ASSERT_EQ(tool({"map", "update", "pinned", pin("h"), "key", "5", "0", "0", "0", "value", "1", "0", "0", "0"}).exit_code, 0);
-    EXPECT_EQ(tool({"map", "update", "pinned", pin("h"), "key", "5", "0", "0", "0", "value", "1", "0", "0", "0", "noexist"})
-                  .exit_code,
-              1);
+    ASSERT_EQ(
+        tool({"map", "update", "pinned", pin("h"), "key", "5", "0", "0", "0", "value", "1", "0", "0", "0"}).exit_code,
+        0);
+    EXPECT_EQ(
+        tool({"map", "update", "pinned", pin("h"), "key", "5", "0", "0", "0", "value", "1", "0", "0", "0", "noexist"})
+            .exit_code,
+        1);
     ASSERT_EQ(tool({"map", "delete", "pinned", pin("h"), "key", "5", "0", "0", "0"}).exit_code, 0);
     EXPECT_EQ(tool({"map", "delete", "pinned", pin("h"), "key", "5", "0", "0", "0"}).exit_code, 1);
     ASSERT_EQ(tool({"map", "pin", "pinned", pin("h"), pin("h2")}).exit_code, 0);

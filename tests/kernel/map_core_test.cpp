@@ -207,8 +207,8 @@ TEST(Object, ReusesACompatiblePinAndRefusesAnIncompatibleOne) {
         FAIL();
     } catch (const ebpf::Error& e) {
         EXPECT_EQ(e.code(), ebpf::errc::incompatible);
-        EXPECT_EQ(std::string(e.what()), "object 'maps_test': map 'result' cannot reuse the pin at " + (dir / "result") +
-                                             " (object != pinned): max_entries: 1 != 2");
+        EXPECT_EQ(std::string(e.what()), "object 'maps_test': map 'result' cannot reuse the pin at " +
+                                             (dir / "result") + " (object != pinned): max_entries: 1 != 2");
     }
 }
 

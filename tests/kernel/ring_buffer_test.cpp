@@ -22,8 +22,8 @@
 #include "ebpf/system.hpp"
 #include "kernel.hpp"
 #include "owned.hpp"
-#include "signals.hpp"
 #include "ring_buffer_test.skel.h"
+#include "signals.hpp"
 
 EBPF_SKELETON(ring_buffer_test_bpf);
 
@@ -473,7 +473,9 @@ concept Pushable = requires(R& r) {
     r.consume();
 };
 template <class R>
-concept TakesCallbacks = requires(R& r, const ebpf::Map& m) { r.add(m, [](std::span<const std::byte>) { return 0; }); };
+concept TakesCallbacks = requires(R& r, const ebpf::Map& m) {
+    r.add(m, [](std::span<const std::byte>) { return 0; });
+};
 static_assert(Pushable<ebpf::RingBufferReader> && !Pullable<ebpf::RingBufferReader>);
 static_assert(Pullable<ebpf::RingBufferPuller> && !Pushable<ebpf::RingBufferPuller>);
 static_assert(TakesCallbacks<ebpf::RingBufferReader> && !TakesCallbacks<ebpf::RingBufferPuller>);

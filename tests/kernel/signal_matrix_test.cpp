@@ -99,20 +99,20 @@ const std::vector<Row>& rows() {
          Activity::packets, Final::stdout_text, OnInterface::tc},
         {"proto_xdp",
          [](const Env& env) {
-             return std::vector<std::string>{test::tool_path(), "proto", "--iface", env.net->host_interface(),
-                                             "--interval", "0.2"};
+             return std::vector<std::string>{test::tool_path(),         "proto",      "--iface",
+                                             env.net->host_interface(), "--interval", "0.2"};
          },
          Activity::packets, Final::stdout_text, OnInterface::xdp},
         {"proto_tc",
          [](const Env& env) {
-             return std::vector<std::string>{test::tool_path(), "proto",      "--iface", env.net->host_interface(),
-                                             "--hook",          "tc",         "--interval", "0.2"};
+             return std::vector<std::string>{test::tool_path(), "proto", "--iface",    env.net->host_interface(),
+                                             "--hook",          "tc",    "--interval", "0.2"};
          },
          Activity::packets, Final::stdout_text, OnInterface::tc},
         {"conns_xdp",
          [](const Env& env) {
-             return std::vector<std::string>{test::tool_path(), "conns", "--iface", env.net->host_interface(),
-                                             "--interval", "0.2"};
+             return std::vector<std::string>{test::tool_path(),         "conns",      "--iface",
+                                             env.net->host_interface(), "--interval", "0.2"};
          },
          Activity::packets, Final::stdout_text, OnInterface::xdp},
         // serve prints nothing on stdout (it answers HTTP); a port of its own (0: any).
@@ -127,8 +127,8 @@ const std::vector<Row>& rows() {
         // loader (ProtoCounter is the same class in serve).
         {"serve_tc",
          [](const Env& env) {
-             return std::vector<std::string>{test::tool_path(), "serve",   "--listen", "127.0.0.1:0",
-                                             "--collect",       "conns",   "--iface",  env.net->host_interface(),
+             return std::vector<std::string>{test::tool_path(), "serve", "--listen", "127.0.0.1:0",
+                                             "--collect",       "conns", "--iface",  env.net->host_interface(),
                                              "--hook",          "tc"};
          },
          Activity::packets, Final::nothing, OnInterface::tc},

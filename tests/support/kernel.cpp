@@ -13,7 +13,9 @@
 
 namespace test {
 
-std::string tool_path() { return EBPF_TOOL_PATH; }
+std::string tool_path() {
+    return EBPF_TOOL_PATH;
+}
 
 int first_usable_cpu() {
     cpu_set_t set;

@@ -36,10 +36,10 @@ std::string tool_path();
 
 }  // namespace test
 
-#define REQUIRE_KERNEL()                                                                      \
-    do {                                                                                      \
-        if (::geteuid() != 0) {                                                               \
+#define REQUIRE_KERNEL()                                                                           \
+    do {                                                                                           \
+        if (::geteuid() != 0) {                                                                    \
             if (::test::in_ci()) FAIL() << "kernel test needs root, and CI=true forbids skipping"; \
-            GTEST_SKIP() << "kernel test skipped: needs root (run the suite as root)";       \
-        }                                                                                     \
+            GTEST_SKIP() << "kernel test skipped: needs root (run the suite as root)";             \
+        }                                                                                          \
     } while (0)

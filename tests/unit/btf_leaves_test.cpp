@@ -124,4 +124,32 @@ TEST(BtfLeaves, RefusesMembersOutsideTheirParent) {
     EXPECT_THROW((void)ebpf::btf_leaves(btf, static_cast<std::uint32_t>(bad)), ebpf::Error);
 }
 
+TEST(BtfLeaves, StructsNamedTwicePerLevelAreBounded) {
+    // struct n0 { struct leaf a, b; }; struct n1 { struct n0 a, b; }; … 40 levels, every
+    // member at offset 0 of a 4-byte struct: 2^40 leaves, refused instead of walked.
+    ebpf::Btf btf{btf__new_empty()};
+    ::btf* b = btf.get();
+    const int u32 = btf__add_int(b, "unsigned int", 4, 0);
+    int inner = btf__add_struct(b, "leaf", 4);
+    check(inner, btf__add_field(b, "x", u32, 0, 0));
+    for (int level = 0; level < 40; ++level) {
+        const std::string name = "n" + std::to_string(level);
+        const int n = btf__add_struct(b, name.c_str(), 4);
+        check(n, btf__add_field(b, "a", inner, 0, 0));
+        check(n, btf__add_field(b, "b", inner, 0, 0));
+        inner = n;
+    }
+    try {
+        (void)ebpf::btf_leaves(btf, static_cast<std::uint32_t>(inner));
+        FAIL() << "2^40 leaves walked";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::not_supported) << e.what();
+        EXPECT_STREQ(e.what(),
+                     "BTF type struct n39 has more than 262144 members to walk, counting those of its nested structs");
+    }
+    // Ten levels (2^10 leaves) are walked whole.
+    const auto ten = ebpf::btf_leaves(btf, static_cast<std::uint32_t>(inner - 30));
+    EXPECT_EQ(ten.size(), 1024u);
+}
+
 }  // namespace

@@ -52,8 +52,7 @@ protected:
         EXPECT_GT(id, 0) << "btf__add_* failed";
         return static_cast<std::uint32_t>(id);
     }
-    void field(const char* name, std::uint32_t type, std::uint32_t bit_offset,
-               std::uint32_t bit_size = 0) {
+    void field(const char* name, std::uint32_t type, std::uint32_t bit_offset, std::uint32_t bit_size = 0) {
         ASSERT_EQ(btf__add_field(b, name, static_cast<int>(type), bit_offset, bit_size), 0) << name;
     }
     std::uint32_t array(std::uint32_t elem, std::uint32_t n) {
@@ -72,16 +71,11 @@ protected:
         return id;
     }
 
-    std::string format(std::uint32_t id, std::span<const std::byte> value,
-                       Style style = Style::json) const {
+    std::string format(std::uint32_t id, std::span<const std::byte> value, Style style = Style::json) const {
         return ebpf::BtfFormatter(btf, id).format(value, style);
     }
-    std::vector<std::byte> parse(std::uint32_t id, const json& j) const {
-        return ebpf::btf_parse(btf, id, j);
-    }
-    std::vector<std::byte> parse(std::uint32_t id, const char* text) const {
-        return parse(id, json::parse(text));
-    }
+    std::vector<std::byte> parse(std::uint32_t id, const json& j) const { return ebpf::btf_parse(btf, id, j); }
+    std::vector<std::byte> parse(std::uint32_t id, const char* text) const { return parse(id, json::parse(text)); }
     // The message btf_parse throws, or "" when it does not.
     std::string parse_error(std::uint32_t id, const char* text) const {
         try {
@@ -93,16 +87,13 @@ protected:
     }
     // format → parse gives `expected` (the value with padding zeroed), and the JSON is
     // valid; the text style differs only in spelling.
-    void expect_round_trip(std::uint32_t id, std::span<const std::byte> value,
-                           std::span<const std::byte> expected) {
+    void expect_round_trip(std::uint32_t id, std::span<const std::byte> value, std::span<const std::byte> expected) {
         const std::string text = format(id, value);
         json j;
         ASSERT_NO_THROW(j = json::parse(text)) << text;
         EXPECT_EQ(parse(id, j), vec_of(expected)) << text;
     }
-    void expect_round_trip(std::uint32_t id, std::span<const std::byte> value) {
-        expect_round_trip(id, value, value);
-    }
+    void expect_round_trip(std::uint32_t id, std::span<const std::byte> value) { expect_round_trip(id, value, value); }
 
     ebpf::Btf btf;
     ::btf* b;
@@ -145,13 +136,11 @@ TEST_F(BtfTest, WideIntegersAreHexStrings) {
     EXPECT_EQ(format(u128, std::as_bytes(std::span(v)), Style::text), "0x10123456789abcdef");
     expect_round_trip(u128, std::as_bytes(std::span(v)));
     const std::uint64_t minus_one[2] = {~0ull, ~0ull};
-    EXPECT_EQ(format(s128, std::as_bytes(std::span(minus_one))),
-              "\"0xffffffffffffffffffffffffffffffff\"");
+    EXPECT_EQ(format(s128, std::as_bytes(std::span(minus_one))), "\"0xffffffffffffffffffffffffffffffff\"");
     expect_round_trip(s128, std::as_bytes(std::span(minus_one)));
     // Numbers and decimal strings work too.
     EXPECT_EQ(parse(s128, "-1"), vec_of(std::as_bytes(std::span(minus_one))));
-    EXPECT_EQ(parse(u128, "\"340282366920938463463374607431768211455\""),
-              vec_of(std::as_bytes(std::span(minus_one))));
+    EXPECT_EQ(parse(u128, "\"340282366920938463463374607431768211455\""), vec_of(std::as_bytes(std::span(minus_one))));
     EXPECT_EQ(parse_error(u128, "\"340282366920938463463374607431768211456\""),
               "340282366920938463463374607431768211456 does not fit in 128-bit unsigned");
 }
@@ -170,8 +159,7 @@ TEST_F(BtfTest, BoolsAreTrueAndFalseUnlessTheByteIsNeither) {
 
 TEST_F(BtfTest, StructsAreObjectsInMemberOrderWithoutPadding) {
     const auto id = conn_key();
-    const unsigned char raw[8] = {0x7f, 0,    0, 1,
-                                  0xbb, 0x01, 6, 0xee};  // 127.0.0.1, 443, TCP, padding
+    const unsigned char raw[8] = {0x7f, 0, 0, 1, 0xbb, 0x01, 6, 0xee};  // 127.0.0.1, 443, TCP, padding
     const auto value = std::as_bytes(std::span(raw));
     EXPECT_EQ(format(id, value), R"({"src_ip": 16777343, "dst_port": 443, "proto": 6})");
     EXPECT_EQ(format(id, value, Style::text), "{.src_ip = 16777343, .dst_port = 443, .proto = 6}");
@@ -213,8 +201,7 @@ TEST_F(BtfTest, CharArraysAreEscapedStringsCutAtTheFirstNul) {
     expect_round_trip(comm, bytes_of(full));
 
     // An array of numbers is fine too; unsigned char arrays are bytes, not text.
-    EXPECT_EQ(parse(comm, "[115, 115, 104, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]"),
-              vec_of(bytes_of(clean)));
+    EXPECT_EQ(parse(comm, "[115, 115, 104, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]"), vec_of(bytes_of(clean)));
     const auto mac = array(u8, 6);
     const unsigned char addr[6] = {0, 0x1b, 0x21, 0x3c, 0x4d, 0xff};
     EXPECT_EQ(format(mac, std::as_bytes(std::span(addr))), "[0, 27, 33, 60, 77, 255]");
@@ -272,9 +259,8 @@ TEST_F(BtfTest, NestedStructsAnonymousMembersAndUnions) {
         std::uint32_t word;
         std::uint64_t raw;
     } v{1, 2, 0x04030201, 0xfffffffffffffffeull};
-    EXPECT_EQ(format(outer, bytes_of(v)),
-              R"({"in": {"a": 1, "b": 2}, "word": 67305985, "bytes": [1, 2, 3, 4], )"
-              R"("u": {"raw": 18446744073709551614, "half": -2}})");
+    EXPECT_EQ(format(outer, bytes_of(v)), R"({"in": {"a": 1, "b": 2}, "word": 67305985, "bytes": [1, 2, 3, 4], )"
+                                          R"("u": {"raw": 18446744073709551614, "half": -2}})");
     EXPECT_EQ(format(outer, bytes_of(v), Style::text),
               "{.in = {.a = 1, .b = 2}, .word = 67305985, .bytes = {1, 2, 3, 4}, "
               ".u = {.raw = 18446744073709551614, .half = -2}}");
@@ -285,9 +271,8 @@ TEST_F(BtfTest, NestedStructsAnonymousMembersAndUnions) {
     EXPECT_EQ(parse(u, R"({"half": -2})"), vec_of(bytes_of(std::uint64_t{0xfffffffe})));
     // Several members only when they agree (as the formatter's output does).
     EXPECT_EQ(parse(u, R"({"raw": 5, "half": 5})"), vec_of(bytes_of(std::uint64_t{5})));
-    EXPECT_EQ(
-        parse_error(u, R"({"raw": 5, "half": 6})"),
-        "'half' and 'raw' of union u share bytes but give them different values; give one of them");
+    EXPECT_EQ(parse_error(u, R"({"raw": 5, "half": 6})"),
+              "'half' and 'raw' of union u share bytes but give them different values; give one of them");
     EXPECT_EQ(parse_error(u, "{}"), "union u needs one member, got none");
     EXPECT_EQ(parse_error(outer, R"({"word": 1, "bytes": [2, 0, 0, 0]})"),
               "'bytes' and 'word' of struct outer share bytes but give them different values; give "
@@ -307,9 +292,8 @@ TEST_F(BtfTest, ArraysOfArraysAndOfStructs) {
     const auto key = conn_key();
     const auto keys = array(key, 2);
     const unsigned char k[16] = {1, 0, 0, 0, 80, 0, 17, 0, 2, 0, 0, 0, 0x50, 0, 6, 0};
-    EXPECT_EQ(
-        format(keys, std::as_bytes(std::span(k))),
-        R"([{"src_ip": 1, "dst_port": 80, "proto": 17}, {"src_ip": 2, "dst_port": 80, "proto": 6}])");
+    EXPECT_EQ(format(keys, std::as_bytes(std::span(k))),
+              R"([{"src_ip": 1, "dst_port": 80, "proto": 17}, {"src_ip": 2, "dst_port": 80, "proto": 6}])");
     expect_round_trip(keys, std::as_bytes(std::span(k)));
     EXPECT_EQ(parse_error(keys, "[{}]"), "expected 2 elements for struct conn_key[2], got 1");
     EXPECT_EQ(parse_error(keys, R"([{}, {"dst_port": -1}])"),
@@ -335,8 +319,7 @@ TEST_F(BtfTest, BitfieldsAreExtractedAndWritten) {
     unsigned char v[24] = {};
     const auto set = [&](std::uint64_t bit, unsigned width, std::uint64_t value) {
         for (unsigned i = 0; i < width; ++i)
-            if ((value >> i) & 1)
-                v[(bit + i) / 8] |= static_cast<unsigned char>(1u << ((bit + i) % 8));
+            if ((value >> i) & 1) v[(bit + i) / 8] |= static_cast<unsigned char>(1u << ((bit + i) % 8));
     };
     set(0, 3, 5);
     set(3, 5, static_cast<std::uint64_t>(-3) & 31);
@@ -345,9 +328,8 @@ TEST_F(BtfTest, BitfieldsAreExtractedAndWritten) {
     set(11, 61, (1ull << 61) - 1);
     set(76, 64, 0x8000000000000001ull);
     const auto value = std::as_bytes(std::span(v));
-    EXPECT_EQ(
-        format(s, value),
-        R"({"a": 5, "b": -3, "c": true, "d": "AUTO", "e": 2305843009213693951, "f": 9223372036854775809})");
+    EXPECT_EQ(format(s, value),
+              R"({"a": 5, "b": -3, "c": true, "d": "AUTO", "e": 2305843009213693951, "f": 9223372036854775809})");
     EXPECT_EQ(format(s, value, Style::text),
               "{.a = 5, .b = -3, .c = true, .d = AUTO, .e = 2305843009213693951, .f = "
               "9223372036854775809}");
@@ -355,8 +337,7 @@ TEST_F(BtfTest, BitfieldsAreExtractedAndWritten) {
     EXPECT_EQ(parse_error(s, R"({"a": 8})"), "field 'a': 8 does not fit in 3-bit unsigned");
     EXPECT_EQ(parse_error(s, R"({"b": 16})"), "field 'b': 16 does not fit in 5-bit signed");
     EXPECT_EQ(parse_error(s, R"({"b": -17})"), "field 'b': -17 does not fit in 5-bit signed");
-    EXPECT_EQ(parse_error(s, R"({"d": "WIDE"})"),
-              "field 'd': WIDE (9) does not fit in 2-bit unsigned");
+    EXPECT_EQ(parse_error(s, R"({"d": "WIDE"})"), "field 'd': WIDE (9) does not fit in 2-bit unsigned");
     EXPECT_EQ(parse_error(s, R"({"c": 2})"), "field 'c': 2 does not fit in 1-bit unsigned");
 }
 
@@ -365,11 +346,9 @@ TEST_F(BtfTest, IntEncodedBitfieldsOfOldBtf) {
     const auto narrow = add(btf__add_int(b, "unsigned int", 4, 0));
     const auto signed_narrow = add(btf__add_int(b, "int", 4, BTF_INT_SIGNED));
     // btf__add_int makes regular ints; rewrite the encoding word that follows the type.
-    auto* word =
-        reinterpret_cast<std::uint32_t*>(const_cast<btf_type*>(btf__type_by_id(b, narrow)) + 1);
+    auto* word = reinterpret_cast<std::uint32_t*>(const_cast<btf_type*>(btf__type_by_id(b, narrow)) + 1);
     *word = (2u << 16) | 3u;
-    word = reinterpret_cast<std::uint32_t*>(
-        const_cast<btf_type*>(btf__type_by_id(b, signed_narrow)) + 1);
+    word = reinterpret_cast<std::uint32_t*>(const_cast<btf_type*>(btf__type_by_id(b, signed_narrow)) + 1);
     *word = (static_cast<std::uint32_t>(BTF_INT_SIGNED) << 24) | (5u << 16) | 4u;
     const auto s = add(btf__add_struct(b, "old", 4));
     field("x", narrow, 0);
@@ -424,11 +403,9 @@ TEST_F(BtfTest, FloatsAreNumbers) {
     EXPECT_EQ(format(f64, bytes_of(HUGE_VAL), Style::text), "inf");
     const std::uint32_t payload_nan = 0x7fc00001;  // keeps its bits
     EXPECT_EQ(format(f32, bytes_of(payload_nan)), "\"0x7fc00001\"");
-    for (float f :
-         {1.5f, 0.1f, -3.4e38f, 1e-45f, std::numeric_limits<float>::quiet_NaN(), HUGE_VALF})
+    for (float f : {1.5f, 0.1f, -3.4e38f, 1e-45f, std::numeric_limits<float>::quiet_NaN(), HUGE_VALF})
         expect_round_trip(f32, bytes_of(f));
-    for (double d :
-         {2.0, -0.0, 0.1, 1e300, 5e-324, std::numeric_limits<double>::quiet_NaN(), -HUGE_VAL})
+    for (double d : {2.0, -0.0, 0.1, 1e300, 5e-324, std::numeric_limits<double>::quiet_NaN(), -HUGE_VAL})
         expect_round_trip(f64, bytes_of(d));
     expect_round_trip(f32, bytes_of(payload_nan));
     EXPECT_EQ(parse(f32, "3"), vec_of(bytes_of(3.0f)));
@@ -438,8 +415,7 @@ TEST_F(BtfTest, FloatsAreNumbers) {
 }
 
 TEST_F(BtfTest, DataSectionsAreObjectsOfTheirVariables) {
-    const auto var_a =
-        add(btf__add_var(b, "limit", BTF_VAR_GLOBAL_ALLOCATED, static_cast<int>(u32)));
+    const auto var_a = add(btf__add_var(b, "limit", BTF_VAR_GLOBAL_ALLOCATED, static_cast<int>(u32)));
     const auto var_b = add(btf__add_var(b, "name", BTF_VAR_STATIC, static_cast<int>(array(ch, 4))));
     const auto sec = add(btf__add_datasec(b, ".data", 8));
     ASSERT_EQ(btf__add_datasec_var_info(b, static_cast<int>(var_a), 0, 4), 0);
@@ -472,43 +448,32 @@ TEST_F(BtfTest, ParseErrorsNameTheFieldAndTheProblem) {
     field("key", key, 0);
     field("state", state, 64);
 
-    EXPECT_EQ(parse_error(key, R"({"dst_port": 70000})"),
-              "field 'dst_port': 70000 does not fit in 16-bit unsigned");
-    EXPECT_EQ(parse_error(key, R"({"src_ip": -1})"),
-              "field 'src_ip': -1 does not fit in 32-bit unsigned");
+    EXPECT_EQ(parse_error(key, R"({"dst_port": 70000})"), "field 'dst_port': 70000 does not fit in 16-bit unsigned");
+    EXPECT_EQ(parse_error(key, R"({"src_ip": -1})"), "field 'src_ip': -1 does not fit in 32-bit unsigned");
     EXPECT_EQ(parse_error(key, R"({"dst_port": "0x10000"})"),
               "field 'dst_port': 0x10000 does not fit in 16-bit unsigned");
-    EXPECT_EQ(parse_error(key, R"({"dst_port": "12a"})"),
-              "field 'dst_port': \"12a\" is not an integer");
-    EXPECT_EQ(parse_error(key, R"({"dst_port": 1.5})"),
-              "field 'dst_port': expected an integer, got 1.5");
-    EXPECT_EQ(parse_error(key, R"({"dst_port": null})"),
-              "field 'dst_port': expected an integer, got null");
+    EXPECT_EQ(parse_error(key, R"({"dst_port": "12a"})"), "field 'dst_port': \"12a\" is not an integer");
+    EXPECT_EQ(parse_error(key, R"({"dst_port": 1.5})"), "field 'dst_port': expected an integer, got 1.5");
+    EXPECT_EQ(parse_error(key, R"({"dst_port": null})"), "field 'dst_port': expected an integer, got null");
     EXPECT_EQ(parse_error(key, R"({"port": 1})"), "struct conn_key has no field 'port'");
-    EXPECT_EQ(parse_error(v, R"({"key": {"port": 1}})"),
-              "field 'key': struct conn_key has no field 'port'");
-    EXPECT_EQ(parse_error(v, R"({"key": {"proto": 256}})"),
-              "field 'key.proto': 256 does not fit in 8-bit unsigned");
+    EXPECT_EQ(parse_error(v, R"({"key": {"port": 1}})"), "field 'key': struct conn_key has no field 'port'");
+    EXPECT_EQ(parse_error(v, R"({"key": {"proto": 256}})"), "field 'key.proto': 256 does not fit in 8-bit unsigned");
     EXPECT_EQ(parse_error(key, "[1, 2]"), "expected an object for struct conn_key, got [1,2]");
     EXPECT_EQ(parse_error(v, R"({"state": "GONE"})"),
               "field 'state': \"GONE\" is not a value of enum state (IDLE, BUSY)");
     EXPECT_EQ(parse_error(v, R"({"state": true})"),
               "field 'state': expected a name or number for enum state, got true");
-    EXPECT_EQ(parse_error(v, R"({"state": 4294967296})"),
-              "field 'state': 4294967296 does not fit in 32-bit unsigned");
+    EXPECT_EQ(parse_error(v, R"({"state": 4294967296})"), "field 'state': 4294967296 does not fit in 32-bit unsigned");
     EXPECT_EQ(parse_error(comm, "\"abcde\""), "\"abcde\" is 5 bytes, more than fit in char[4]");
-    EXPECT_EQ(
-        parse_error(comm, "\"\\u20ac\""),
-        "character U+20AC does not fit in char[4] (one byte per character, U+0000 to U+00FF)");
+    EXPECT_EQ(parse_error(comm, "\"\\u20ac\""),
+              "character U+20AC does not fit in char[4] (one byte per character, U+0000 to U+00FF)");
     EXPECT_EQ(parse_error(comm, "5"), "expected an array or a string for char[4], got 5");
     EXPECT_EQ(parse_error(array(u32, 2), "{}"), "expected an array for unsigned int[2], got {}");
-    EXPECT_EQ(parse_error(array(u32, 2), "[1, 2, 3]"),
-              "expected 2 elements for unsigned int[2], got 3");
+    EXPECT_EQ(parse_error(array(u32, 2), "[1, 2, 3]"), "expected 2 elements for unsigned int[2], got 3");
     EXPECT_EQ(parse_error(u8, "\"\""), "\"\" is not an integer");
     EXPECT_EQ(parse_error(s8, "-129"), "-129 does not fit in 8-bit signed");
     EXPECT_EQ(parse_error(s8, "128"), "128 does not fit in 8-bit signed");
-    EXPECT_EQ(parse_error(s64, "18446744073709551615"),
-              "18446744073709551615 does not fit in 64-bit signed");
+    EXPECT_EQ(parse_error(s64, "18446744073709551615"), "18446744073709551615 does not fit in 64-bit signed");
 
     // What does fit: limits, strings holding integers, hex giving raw bits.
     EXPECT_EQ(parse(s8, "-128"), vec_of(bytes_of(std::int8_t{-128})));
@@ -559,12 +524,9 @@ TEST_F(BtfTest, AppendAddsToWhatIsThere) {
     f.append(out, std::as_bytes(std::span(raw)));
     out += ", again: ";
     f.append(out, std::as_bytes(std::span(raw)), Style::text);
-    EXPECT_EQ(
-        out,
-        R"(key: {"src_ip": 1, "dst_port": 2, "proto": 3}, again: {.src_ip = 1, .dst_port = 2, .proto = 3})");
+    EXPECT_EQ(out, R"(key: {"src_ip": 1, "dst_port": 2, "proto": 3}, again: {.src_ip = 1, .dst_port = 2, .proto = 3})");
     const ebpf::BtfFormatter copy = f;  // copies share the compiled plan
-    EXPECT_EQ(copy.format(std::as_bytes(std::span(raw))),
-              R"({"src_ip": 1, "dst_port": 2, "proto": 3})");
+    EXPECT_EQ(copy.format(std::as_bytes(std::span(raw))), R"({"src_ip": 1, "dst_port": 2, "proto": 3})");
 }
 
 }  // namespace
@@ -729,13 +691,13 @@ TEST_F(BtfTest, ZeroSizeElementsRepeatOnlyWithinABound) {
             EXPECT_EQ(e.what(), text);
         }
     };
-    expect_refused(holder,
-                   "BTF type struct holder is too large to format: a value's text could exceed 1056768 bytes");
+    expect_refused(holder, "BTF type struct holder is too large to format: a value's text could exceed 1056768 bytes");
     // Nested: each count alone is modest, their product is not.
     const auto inner = array(empty, 60000);
     const auto outer = array(inner, 60000);
-    expect_refused(outer, "BTF type struct empty[60000][60000] is too large to format: a value's text could "
-                          "exceed 1048576 bytes");
+    expect_refused(outer,
+                   "BTF type struct empty[60000][60000] is too large to format: a value's text could "
+                   "exceed 1048576 bytes");
 }
 
 TEST_F(BtfTest, SharedMembersDoublingPerLevelAreBounded) {
@@ -762,7 +724,8 @@ TEST_F(BtfTest, SharedMembersDoublingPerLevelAreBounded) {
         EXPECT_EQ(e.code(), ebpf::errc::not_supported) << e.what();
         EXPECT_EQ(std::string(e.what()).rfind("BTF type struct n39 is too large to format: ", 0), 0u) << e.what();
     }
-    const char* lifted = "BTF: a struct or union with more than 262144 members, counting those of its anonymous members";
+    const char* lifted =
+        "BTF: a struct or union with more than 262144 members, counting those of its anonymous members";
     try {
         (void)ebpf::BtfFormatter(btf, anonymous);
         FAIL() << "2^40 anonymous members compiled";

@@ -16,6 +16,10 @@ namespace {
 
 using namespace btf_internal;
 
+// Work bound: BTF can name one struct twice per level (both members at offset 0), so the
+// members to visit double per level — 2^64 at kMaxDepth — while every check above passes.
+constexpr std::size_t kMaxVisits = std::size_t{1} << 18;
+
 class LeafWalker {
 public:
     LeafWalker(const ::btf* b, std::uint32_t root) : b_(b), root_(root), limit_(size_of(b, root)) {}
@@ -73,6 +77,9 @@ private:
 
     void value(std::uint32_t type_id, std::uint64_t offset, int depth) {
         if (depth > kMaxDepth) throw malformed("BTF type " + name_of(b_, root_, 0) + ": types nested too deeply");
+        if (++visits_ > kMaxVisits)
+            throw unsupported("BTF type " + name_of(b_, root_, 0) + " has more than " + std::to_string(kMaxVisits) +
+                              " members to walk, counting those of its nested structs");
         const std::uint32_t id = skip_mods(b_, type_id);
         const btf_type* t = type_at(b_, id);
         switch (btf_kind(t)) {
@@ -161,6 +168,7 @@ private:
     const ::btf* b_;
     std::uint32_t root_;
     std::uint64_t limit_;
+    std::size_t visits_ = 0;
     std::vector<BtfLeaf::Step> path_;
     std::vector<BtfLeaf> out_;
 };
