@@ -6,10 +6,10 @@
  * an update through bpf_map_update_elem would take a fresh LRU node each time, and could
  * evict another flow just to rewrite this one. (An LRU_PERCPU_HASH, which needs no
  * atomics, measured slower: its lookups are a helper call, not inlined.) */
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "net.h"
 #include "net_parse.bpf.h"
-#include "vmlinux.h"
 
 #define TC_ACT_UNSPEC (-1)
 
@@ -48,9 +48,11 @@ struct {
     __type(value, __u64);
 } conns_counters SEC(".maps");
 
-static __always_inline void bump(__u32 counter) {
-    __u64* n = bpf_map_lookup_elem(&conns_counters, &counter);
-    if (n) (*n)++;
+static __always_inline void bump(__u32 counter)
+{
+    __u64 *n = bpf_map_lookup_elem(&conns_counters, &counter);
+    if (n)
+        (*n)++;
 }
 
 /* The key as the words it is built from. Every byte is written by one 64- or 32-bit
@@ -72,22 +74,26 @@ _Static_assert(__builtin_offsetof(struct flow_key, sport) == 32 && __builtin_off
 
 /* sport | dport | protocol | family | direction | pad, as struct flow_key lays them out
  * (little-endian: the first field in the low bits). */
-static __always_inline __u64 flow_rest(__u32 ports, __u8 protocol, __u8 family, __u8 direction) {
+static __always_inline __u64 flow_rest(__u32 ports, __u8 protocol, __u8 family, __u8 direction)
+{
     return (__u64)ports | (__u64)protocol << 32 | (__u64)family << 40 | (__u64)direction << 48;
 }
 
 /* Host-order source port in the low 16 bits, destination port in the high 16; 0 for a
  * protocol without ports or a header past the frame. */
-static __always_inline __u32 read_ports(__u8 protocol, void* l4, void* data_end, __u8* tcp_flags) {
+static __always_inline __u32 read_ports(__u8 protocol, void *l4, void *data_end, __u8 *tcp_flags)
+{
     if (protocol == IPPROTO_TCP) {
-        struct tcphdr* tcp = l4;
-        if ((void*)(tcp + 1) > data_end) return 0;
-        *tcp_flags = ((__u8*)tcp)[13];
+        struct tcphdr *tcp = l4;
+        if ((void *)(tcp + 1) > data_end)
+            return 0;
+        *tcp_flags = ((__u8 *)tcp)[13];
         return (__u32)bpf_ntohs(tcp->source) | (__u32)bpf_ntohs(tcp->dest) << 16;
     }
     if (protocol == IPPROTO_UDP) {
-        struct udphdr* udp = l4;
-        if ((void*)(udp + 1) > data_end) return 0;
+        struct udphdr *udp = l4;
+        if ((void *)(udp + 1) > data_end)
+            return 0;
         return (__u32)bpf_ntohs(udp->source) | (__u32)bpf_ntohs(udp->dest) << 16;
     }
     return 0;
@@ -95,18 +101,21 @@ static __always_inline __u32 read_ports(__u8 protocol, void* l4, void* data_end,
 
 /* The flow key of an IP frame, all but the interface; false for anything else (non-IP
  * frames are not flows). */
-static __always_inline bool parse_flow(void* data, void* data_end, __u8 direction, union flow_key_words* k,
-                                       __u8* tcp_flags) {
+static __always_inline bool parse_flow(void *data, void *data_end, __u8 direction, union flow_key_words *k,
+                                       __u8 *tcp_flags)
+{
     __u16 ethertype;
     __u32 l3_offset;
-    if (!net_parse_l2(data, data_end, &ethertype, &l3_offset) || l3_offset > NET_MAX_L3_OFFSET) return false;
+    if (!net_parse_l2(data, data_end, &ethertype, &l3_offset) || l3_offset > NET_MAX_L3_OFFSET)
+        return false;
     if (ethertype == ETH_P_IP) {
-        struct iphdr* ip = data + l3_offset;
-        if ((void*)(ip + 1) > data_end) return false;
+        struct iphdr *ip = data + l3_offset;
+        if ((void *)(ip + 1) > data_end)
+            return false;
         __u32 ports = 0;
         /* Ports are in the first fragment only. */
         if ((ip->frag_off & bpf_htons(0x1FFF)) == 0)
-            ports = read_ports(ip->protocol, (void*)ip + ((__u32)ip->ihl & 0xF) * 4, data_end, tcp_flags);
+            ports = read_ports(ip->protocol, (void *)ip + ((__u32)ip->ihl & 0xF) * 4, data_end, tcp_flags);
         k->w.saddr[0] = ip->saddr; /* the address in the first 4 bytes, the rest zero */
         k->w.saddr[1] = 0;
         k->w.daddr[0] = ip->daddr;
@@ -115,11 +124,13 @@ static __always_inline bool parse_flow(void* data, void* data_end, __u8 directio
         return true;
     }
     if (ethertype == ETH_P_IPV6) {
-        struct ipv6hdr* ip6 = data + l3_offset;
-        if ((void*)(ip6 + 1) > data_end) return false;
+        struct ipv6hdr *ip6 = data + l3_offset;
+        if ((void *)(ip6 + 1) > data_end)
+            return false;
         __u32 l4_offset, ports = 0;
         __u8 protocol = net_ipv6_upper(ip6, data_end, &l4_offset);
-        if (l4_offset && l4_offset < 4096) ports = read_ports(protocol, (void*)ip6 + l4_offset, data_end, tcp_flags);
+        if (l4_offset && l4_offset < 4096)
+            ports = read_ports(protocol, (void *)ip6 + l4_offset, data_end, tcp_flags);
         __builtin_memcpy(k->w.saddr, &ip6->saddr, 16);
         __builtin_memcpy(k->w.daddr, &ip6->daddr, 16);
         k->w.rest = flow_rest(ports, protocol, 6, direction);
@@ -128,17 +139,20 @@ static __always_inline bool parse_flow(void* data, void* data_end, __u8 directio
     return false;
 }
 
-static __always_inline bool cidr_match(const struct flow_key* key) {
+static __always_inline bool cidr_match(const struct flow_key *key)
+{
     if (key->family == 4) {
         struct cidr4_key k = {.prefixlen = 32};
         __builtin_memcpy(k.addr, key->saddr, 4);
-        if (bpf_map_lookup_elem(&cidr_v4, &k)) return true;
+        if (bpf_map_lookup_elem(&cidr_v4, &k))
+            return true;
         __builtin_memcpy(k.addr, key->daddr, 4);
         return bpf_map_lookup_elem(&cidr_v4, &k) != NULL;
     }
     struct cidr6_key k = {.prefixlen = 128};
     __builtin_memcpy(k.addr, key->saddr, 16);
-    if (bpf_map_lookup_elem(&cidr_v6, &k)) return true;
+    if (bpf_map_lookup_elem(&cidr_v6, &k))
+        return true;
     __builtin_memcpy(k.addr, key->daddr, 16);
     return bpf_map_lookup_elem(&cidr_v6, &k) != NULL;
 }
@@ -155,8 +169,10 @@ static __always_inline bool cidr_match(const struct flow_key* key) {
 const volatile __u64 tick_ns = 0;
 __u64 clock_offset = 0;
 
-static __always_inline __u64 now_ns(void) {
-    if (!tick_ns) return bpf_ktime_get_coarse_ns();
+static __always_inline __u64 now_ns(void)
+{
+    if (!tick_ns)
+        return bpf_ktime_get_coarse_ns();
     __u64 ticks = bpf_jiffies64() * tick_ns;
     __u64 offset = clock_offset;
     if (!offset) {
@@ -172,10 +188,12 @@ const volatile __u32 only_ifindex = 0;
 
 #define IFINDEX(expr) (only_ifindex ? only_ifindex : (expr))
 
-static __always_inline void track(void* data, void* data_end, __u32 len, __u32 ifindex, __u8 direction) {
+static __always_inline void track(void *data, void *data_end, __u32 len, __u32 ifindex, __u8 direction)
+{
     union flow_key_words k;
     __u8 tcp_flags = 0;
-    if (!parse_flow(data, data_end, direction, &k, &tcp_flags)) return;
+    if (!parse_flow(data, data_end, direction, &k, &tcp_flags))
+        return;
     if (filter_cidr && !cidr_match(&k.key)) {
         bump(CONNS_FILTERED);
         return;
@@ -183,9 +201,10 @@ static __always_inline void track(void* data, void* data_end, __u32 len, __u32 i
     k.w.ifindex = ifindex;
 
     __u64 now = now_ns();
-    struct flow_value* v = bpf_map_lookup_elem(&flows, &k.key);
+    struct flow_value *v = bpf_map_lookup_elem(&flows, &k.key);
     if (!v) {
-        struct flow_value first = {.packets = 1, .bytes = len, .first_ns = now, .last_ns = now, .tcp_flags = tcp_flags};
+        struct flow_value first = {
+            .packets = 1, .bytes = len, .first_ns = now, .last_ns = now, .tcp_flags = tcp_flags};
         if (bpf_map_update_elem(&flows, &k.key, &first, BPF_NOEXIST) == 0) {
             bump(CONNS_CREATED);
             return;
@@ -203,26 +222,31 @@ static __always_inline void track(void* data, void* data_end, __u32 len, __u32 i
     __sync_fetch_and_add(&v->bytes, len);
     /* A write only when the tick has moved on, and a flags OR only when new flags
      * appear: most packets of a flow change neither. */
-    if (v->last_ns < now) v->last_ns = now;
-    if (tcp_flags && (v->tcp_flags & tcp_flags) != tcp_flags) __sync_fetch_and_or(&v->tcp_flags, (__u32)tcp_flags);
+    if (v->last_ns < now)
+        v->last_ns = now;
+    if (tcp_flags && (v->tcp_flags & tcp_flags) != tcp_flags)
+        __sync_fetch_and_or(&v->tcp_flags, (__u32)tcp_flags);
 }
 
 SEC("xdp")
-int xdp_conns(struct xdp_md* ctx) {
-    void *data = (void*)(long)ctx->data, *data_end = (void*)(long)ctx->data_end;
+int xdp_conns(struct xdp_md *ctx)
+{
+    void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
     track(data, data_end, (__u32)(data_end - data), IFINDEX(ctx->ingress_ifindex), 0);
     return XDP_PASS;
 }
 
 SEC("tc")
-int tc_conns_ingress(struct __sk_buff* skb) {
-    track((void*)(long)skb->data, (void*)(long)skb->data_end, skb->len, IFINDEX(skb->ifindex), 0);
+int tc_conns_ingress(struct __sk_buff *skb)
+{
+    track((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, IFINDEX(skb->ifindex), 0);
     return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
-int tc_conns_egress(struct __sk_buff* skb) {
-    track((void*)(long)skb->data, (void*)(long)skb->data_end, skb->len, IFINDEX(skb->ifindex), 1);
+int tc_conns_egress(struct __sk_buff *skb)
+{
+    track((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, IFINDEX(skb->ifindex), 1);
     return TC_ACT_UNSPEC;
 }
 

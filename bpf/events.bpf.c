@@ -14,11 +14,11 @@
  * built only when it is sent, in a per-CPU scratch slot (a program runs to its end on one
  * CPU). Keeping whole events in the in-flight table cost an allocation and a 2.4 KB copy of
  * a zeroed event on every exec, about a tenth of the exec's whole cost to this tool. */
-#include "events.h"
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_helpers.h>
-#include "errno.bpf.h"
 #include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "errno.bpf.h"
+#include "events.h"
 
 /* Set between open and load. */
 const volatile bool use_ringbuf = true;
@@ -76,45 +76,56 @@ struct {
     __type(value, __u64);
 } events_dropped SEC(".maps");
 
-static __always_inline void count_drop(__u32 reason) {
-    __u64* dropped = bpf_map_lookup_elem(&events_dropped, &reason);
-    if (dropped) (*dropped)++;
+static __always_inline void count_drop(__u32 reason)
+{
+    __u64 *dropped = bpf_map_lookup_elem(&events_dropped, &reason);
+    if (dropped)
+        (*dropped)++;
 }
 
-static __always_inline bool wanted(__u32 uid, __u32 tgid) {
+static __always_inline bool wanted(__u32 uid, __u32 tgid)
+{
     __u32 key = 0;
-    struct events_config* config = bpf_map_lookup_elem(&events_config, &key);
-    if (!config) return true;
-    if (config->filter_uid && uid != config->uid) return false;
-    if (config->filter_pid && tgid != config->pid) return false;
+    struct events_config *config = bpf_map_lookup_elem(&events_config, &key);
+    if (!config)
+        return true;
+    if (config->filter_uid && uid != config->uid)
+        return false;
+    if (config->filter_pid && tgid != config->pid)
+        return false;
     return true;
 }
 
-static __always_inline int record_exec(__u64 filename_ptr, __u64 argv_ptr) {
+static __always_inline int record_exec(__u64 filename_ptr, __u64 argv_ptr)
+{
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     __u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
     __u32 uid = (__u32)bpf_get_current_uid_gid();
     struct exec_start start = {};
 
-    if (!wanted(uid, tgid)) return 0;
+    if (!wanted(uid, tgid))
+        return 0;
     start.pid = tgid;
     start.uid = uid;
-    start.ppid = BPF_CORE_READ((struct task_struct*)bpf_get_current_task(), real_parent, tgid);
+    start.ppid = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), real_parent, tgid);
     start.filename_ptr = filename_ptr;
     start.argv_ptr = argv_ptr;
     /* BPF_ANY: a stale entry of this thread (an exec that never returned) is replaced. The
      * only failure is a full table. */
-    if (bpf_map_update_elem(&inflight, &tid, &start, BPF_ANY)) count_drop(EVENTS_DROP_INFLIGHT);
+    if (bpf_map_update_elem(&inflight, &tid, &start, BPF_ANY))
+        count_drop(EVENTS_DROP_INFLIGHT);
     return 0;
 }
 
 /* The scratch event, its header filled from what sys_enter_execve recorded; NULL only if
  * the per-CPU slot is missing, which a one-entry array never is. */
-static __always_inline struct exec_event* begin_event(const struct exec_start* start) {
+static __always_inline struct exec_event *begin_event(const struct exec_start *start)
+{
     __u32 zero = 0;
-    struct exec_event* e = bpf_map_lookup_elem(&event_scratch, &zero);
+    struct exec_event *e = bpf_map_lookup_elem(&event_scratch, &zero);
 
-    if (!e) return NULL;
+    if (!e)
+        return NULL;
     e->pid = start->pid;
     e->ppid = start->ppid;
     e->uid = start->uid;
@@ -127,51 +138,59 @@ static __always_inline struct exec_event* begin_event(const struct exec_start* s
 }
 
 SEC("tracepoint/syscalls/sys_enter_execve")
-int on_execve_enter(struct trace_event_raw_sys_enter* ctx) {
+int on_execve_enter(struct trace_event_raw_sys_enter *ctx)
+{
     return record_exec(ctx->args[0], ctx->args[1]);
 }
 
 /* execveat(dirfd, filename, argv, envp, flags) */
 SEC("tracepoint/syscalls/sys_enter_execveat")
-int on_execveat_enter(struct trace_event_raw_sys_enter* ctx) {
+int on_execveat_enter(struct trace_event_raw_sys_enter *ctx)
+{
     return record_exec(ctx->args[1], ctx->args[2]);
 }
 
-static __always_inline void send(void* ctx, struct exec_event* e) {
+static __always_inline void send(void *ctx, struct exec_event *e)
+{
     __u64 size = EXEC_EVENT_HEADER_SIZE + (e->args_size & (EVENTS_ARGS_SIZE - 1));
     long err;
 
-    if (e->args_size >= EVENTS_ARGS_SIZE) size = sizeof(*e);
+    if (e->args_size >= EVENTS_ARGS_SIZE)
+        size = sizeof(*e);
     e->ts_ns = bpf_ktime_get_ns();
     bpf_get_current_comm(e->comm, sizeof(e->comm));
     if (use_ringbuf) {
         __u64 flags = 0;
         if (wakeup_bytes)
             flags = bpf_ringbuf_query(&events_ring, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                                              : BPF_RB_NO_WAKEUP;
+                                                                                               : BPF_RB_NO_WAKEUP;
         err = bpf_ringbuf_output(&events_ring, e, size, flags);
     } else {
         err = bpf_perf_event_output(ctx, &events_perf, BPF_F_CURRENT_CPU, e, size);
     }
-    if (err) count_drop(EVENTS_DROP_OUTPUT);
+    if (err)
+        count_drop(EVENTS_DROP_OUTPUT);
 }
 
 SEC("tracepoint/sched/sched_process_exec")
-int on_exec_done(struct trace_event_raw_sched_process_exec* ctx) {
+int on_exec_done(struct trace_event_raw_sched_process_exec *ctx)
+{
     __u32 old_tid = ctx->old_pid;
-    struct exec_start* recorded = bpf_map_lookup_elem(&inflight, &old_tid);
-    struct exec_event* e;
-    struct mm_struct* mm;
+    struct exec_start *recorded = bpf_map_lookup_elem(&inflight, &old_tid);
+    struct exec_event *e;
+    struct mm_struct *mm;
     unsigned long start, end, len;
     unsigned int filename_off = ctx->__data_loc_filename & 0xFFFF;
 
-    if (!recorded) return 0;
+    if (!recorded)
+        return 0;
     e = begin_event(recorded);
-    if (!e) return 0;
+    if (!e)
+        return 0;
     e->pid = bpf_get_current_pid_tgid() >> 32;
     e->retval = 0;
-    bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void*)ctx + filename_off);
-    mm = BPF_CORE_READ((struct task_struct*)bpf_get_current_task(), mm);
+    bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + filename_off);
+    mm = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
     start = BPF_CORE_READ(mm, arg_start);
     end = BPF_CORE_READ(mm, arg_end);
     len = end > start ? end - start : 0;
@@ -179,36 +198,42 @@ int on_exec_done(struct trace_event_raw_sched_process_exec* ctx) {
         len = EVENTS_ARGS_SIZE;
         e->args_truncated = 1;
     }
-    if (len && bpf_probe_read_user(e->args, len, (void*)start) == 0) e->args_size = len;
+    if (len && bpf_probe_read_user(e->args, len, (void *)start) == 0)
+        e->args_size = len;
     send(ctx, e);
     bpf_map_delete_elem(&inflight, &old_tid);
     return 0;
 }
 
-static __always_inline int report_failed_exec(struct trace_event_raw_sys_exit* ctx) {
+static __always_inline int report_failed_exec(struct trace_event_raw_sys_exit *ctx)
+{
     __u32 tid = (__u32)bpf_get_current_pid_tgid();
-    struct exec_start* recorded = bpf_map_lookup_elem(&inflight, &tid);
-    struct exec_event* e;
-    const char** argv;
-    const char* arg;
+    struct exec_start *recorded = bpf_map_lookup_elem(&inflight, &tid);
+    struct exec_event *e;
+    const char **argv;
+    const char *arg;
     long n;
     int i;
 
     /* A successful exec was sent from sched_process_exec and is gone from the table. */
-    if (!recorded) return 0;
+    if (!recorded)
+        return 0;
     e = begin_event(recorded);
-    if (!e) return 0;
+    if (!e)
+        return 0;
     e->retval = ctx->ret;
-    bpf_probe_read_user_str(e->filename, sizeof(e->filename), (const char*)e->filename_ptr);
-    argv = (const char**)e->argv_ptr;
+    bpf_probe_read_user_str(e->filename, sizeof(e->filename), (const char *)e->filename_ptr);
+    argv = (const char **)e->argv_ptr;
     for (i = 0; i < EVENTS_MAX_ARGS; i++) {
-        if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg) break;
+        if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+            break;
         if (e->args_size > EVENTS_ARGS_SIZE - EVENTS_ARG_MAX) {
             e->args_truncated = 1;
             break;
         }
         n = bpf_probe_read_user_str(&e->args[e->args_size & (EVENTS_ARGS_SIZE - 1)], EVENTS_ARG_MAX, arg);
-        if (n <= 0) break;
+        if (n <= 0)
+            break;
         e->args_size += n;
     }
     send(ctx, e);
@@ -217,12 +242,14 @@ static __always_inline int report_failed_exec(struct trace_event_raw_sys_exit* c
 }
 
 SEC("tracepoint/syscalls/sys_exit_execve")
-int on_execve_exit(struct trace_event_raw_sys_exit* ctx) {
+int on_execve_exit(struct trace_event_raw_sys_exit *ctx)
+{
     return report_failed_exec(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execveat")
-int on_execveat_exit(struct trace_event_raw_sys_exit* ctx) {
+int on_execveat_exit(struct trace_event_raw_sys_exit *ctx)
+{
     return report_failed_exec(ctx);
 }
 

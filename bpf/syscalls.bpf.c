@@ -8,10 +8,10 @@
  * for CO-RE, and a single CO-RE relocation makes libbpf read and parse the whole kernel
  * BTF (~5 MiB, held twice while parsing) at load — 11 MiB of the tool's peak memory, for
  * a layout that cannot change. */
-#include "syscalls.h"
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "errno.bpf.h"
-#include "vmlinux.h"
+#include "syscalls.h"
 
 /* Set by user space between open and load; 0 means every process. The verifier sees the
  * frozen value, so with no filter the check is removed from the program entirely. */
@@ -38,21 +38,26 @@ struct {
     __type(value, __u64);
 } syscalls_dropped SEC(".maps");
 
-static __always_inline void count_drop(__u32 reason) {
-    __u64* dropped = bpf_map_lookup_elem(&syscalls_dropped, &reason);
-    if (dropped) (*dropped)++;
+static __always_inline void count_drop(__u32 reason)
+{
+    __u64 *dropped = bpf_map_lookup_elem(&syscalls_dropped, &reason);
+    if (dropped)
+        (*dropped)++;
 }
 
-static __always_inline bool filtered_out(void) {
+static __always_inline bool filtered_out(void)
+{
     return filter_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) != filter_tgid;
 }
 
 SEC("raw_tp/sys_enter")
-int count_syscall(const __u64* ctx) {
-    if (filtered_out()) return 0;
+int count_syscall(const __u64 *ctx)
+{
+    if (filtered_out())
+        return 0;
     /* Per-CPU slot, and the program runs with preemption off: a plain increment is exact. */
     __u32 nr = (__u32)ctx[1];
-    __u64* count = bpf_map_lookup_elem(&syscall_counts, &nr);
+    __u64 *count = bpf_map_lookup_elem(&syscall_counts, &nr);
     if (count)
         (*count)++;
     else
@@ -61,13 +66,15 @@ int count_syscall(const __u64* ctx) {
 }
 
 SEC("raw_tp/sys_enter")
-int count_syscall_per_process(const __u64* ctx) {
-    if (filtered_out()) return 0;
+int count_syscall_per_process(const __u64 *ctx)
+{
+    if (filtered_out())
+        return 0;
     struct proc_syscall_key key = {
         .tgid = (__u32)(bpf_get_current_pid_tgid() >> 32),
         .nr = (__u32)ctx[1],
     };
-    struct proc_syscall_value* value = bpf_map_lookup_elem(&proc_syscall_counts, &key);
+    struct proc_syscall_value *value = bpf_map_lookup_elem(&proc_syscall_counts, &key);
     if (!value) {
         struct proc_syscall_value init = {};
         bpf_get_current_comm(init.comm, sizeof(init.comm));

@@ -48,8 +48,8 @@ enum proto_parser {
 /* What a tc dispatcher hands its parser (a one-slot per-CPU scratch array): a tail call
  * keeps the context but no registers or stack. (XDP parsers recompute it.) */
 struct proto_scratch {
-    __u32 base;      /* counter index of slot 0 for this interface and direction */
-    __u32 l3_offset; /* where the IP header starts (after Ethernet and VLAN tags) */
+    __u32 base;       /* counter index of slot 0 for this interface and direction */
+    __u32 l3_offset;  /* where the IP header starts (after Ethernet and VLAN tags) */
 };
 
 /* ---- conns ---------------------------------------------------------------------- */

@@ -5,8 +5,8 @@
  * a per-CPU hash, a scalar-key array, and log2 histograms as libbpf-tools lays them out
  * (struct hist { __u32 slots[N]; }, and a bare array). The tests fill them from user
  * space; the program only exists to be loaded (and pinned, as a pin that is not a map). */
-#include <bpf/bpf_helpers.h>
 #include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
 
 enum flow_proto { FLOW_TCP = 6, FLOW_UDP = 17 };
 
@@ -82,7 +82,8 @@ struct {
 } events SEC(".maps");
 
 SEC("xdp")
-int serve_maps_noop(struct xdp_md* ctx) {
+int serve_maps_noop(struct xdp_md *ctx)
+{
     return XDP_PASS;
 }
 
