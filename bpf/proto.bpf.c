@@ -83,11 +83,12 @@ static __always_inline void count(__u32 index, __u32 len)
             break;                                                                         \
         }                                                                                  \
         handoff;                                                                           \
-        /* A register index (clang merges the two call sites into one anyway): an          \
-         * indirect jump, through a retpoline where the CPU needs one. bpf_tail_call_static \
-         * (a patched direct jump) measured ~20-30 ns cheaper but left the prog array in    \
-         * the kernel after exit: BENCHMARKS.md, net-kernel-cost. */                        \
-        bpf_tail_call(ctx, &parsers, ethertype == ETH_P_IP ? PROTO_PARSER_IPV4 : PROTO_PARSER_IPV6); \
+        /* Constant indexes, one call site each: direct jumps the kernel patches in, not  \
+         * an indirect jump through a retpoline (BENCHMARKS.md, net-kernel-cost). */         \
+        if (ethertype == ETH_P_IP)                                                         \
+            bpf_tail_call_static(ctx, &parsers, PROTO_PARSER_IPV4);                       \
+        else                                                                               \
+            bpf_tail_call_static(ctx, &parsers, PROTO_PARSER_IPV6);                       \
         count(base + PROTO_UNPARSED, len);                                                 \
     } while (0)
 

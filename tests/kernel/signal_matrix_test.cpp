@@ -121,14 +121,11 @@ const std::vector<Row>& rows() {
              return std::vector<std::string>{test::tool_path(), "serve", "--listen", "127.0.0.1:0"};
          },
          Activity::execs, Final::nothing},
-        // conns only: proto's prog arrays (xdp_parsers/tc_parsers) are sometimes left in the
-        // kernel for good after a SIGKILL, whichever process loaded them (seen as empty,
-        // unheld prog_array maps in `bpftool map show`); the proto rows above cover that
-        // loader (ProtoCounter is the same class in serve).
+        // Both network collectors on tc: proto's prog arrays with conns' LRU table.
         {"serve_tc",
          [](const Env& env) {
-             return std::vector<std::string>{test::tool_path(), "serve", "--listen", "127.0.0.1:0",
-                                             "--collect",       "conns", "--iface",  env.net->host_interface(),
+             return std::vector<std::string>{test::tool_path(), "serve",       "--listen", "127.0.0.1:0",
+                                             "--collect",       "proto,conns", "--iface",  env.net->host_interface(),
                                              "--hook",          "tc"};
          },
          Activity::packets, Final::nothing, OnInterface::tc},

@@ -26,16 +26,16 @@ std::string join(const std::set<std::uint32_t>& ids) {
     return out + "}";
 }
 
-// True while an object with this id exists (opening it by id only takes a reference for
-// the moment it takes to close it again).
-template <class Open>
-bool exists(std::uint32_t id, Open open) {
-    const int fd = open(id);
-    if (fd >= 0) {
-        ::close(fd);
-        return true;
-    }
-    return errno != ENOENT;
+// True while an object with this id exists. Asked of the id table (the *_get_next_id
+// calls), never by opening the object: opening a prog array by id after its last user fd
+// closed, and closing it again, can leak it in the kernel — the second release schedules
+// the work that empties the array while the first is still pending, and the reference
+// taken for that work is then put only once (our reading of kernel/bpf/arraymap.c; seen
+// here as prog arrays that outlived every program and fd).
+template <class Next>
+bool exists(std::uint32_t id, Next next) {
+    std::uint32_t found = 0;
+    return id > 0 && next(id - 1, &found) == 0 && found == id;
 }
 
 std::string command_output(const std::string& command) {
@@ -94,11 +94,11 @@ BpfIds still_in_kernel(const BpfIds& ids, std::chrono::milliseconds timeout) {
     for (;;) {
         BpfIds left;
         for (auto id : ids.programs)
-            if (exists(id, bpf_prog_get_fd_by_id)) left.programs.insert(id);
+            if (exists(id, bpf_prog_get_next_id)) left.programs.insert(id);
         for (auto id : ids.maps)
-            if (exists(id, bpf_map_get_fd_by_id)) left.maps.insert(id);
+            if (exists(id, bpf_map_get_next_id)) left.maps.insert(id);
         for (auto id : ids.links)
-            if (exists(id, bpf_link_get_fd_by_id)) left.links.insert(id);
+            if (exists(id, bpf_link_get_next_id)) left.links.insert(id);
         if (left.empty() || std::chrono::steady_clock::now() > deadline) return left;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
