@@ -1,12 +1,11 @@
 // `ebpf-tool serve`: a Prometheus exporter. The built-in collectors (the kernel halves of
 // execs, stats, proto and conns) and any pinned maps (--map, map_export.hpp) are read at
 // every scrape of GET /metrics and written in Prometheus' text format or OpenMetrics
-// (exposition.hpp). HTTP is cpp-httplib's, with a fixed pool of worker threads; scrapes
-// are serialized around the collectors, so no collector needs locks of its own. Nothing
-// served changes a map.
+// (exposition.hpp). HTTP is cpp-httplib's, loaded as a module (http_server.hpp), with a
+// fixed pool of worker threads; scrapes are serialized around the collectors, so no
+// collector needs locks of its own. Nothing served changes a map.
 #include <arpa/inet.h>
 #include <fmt/format.h>
-#include <httplib.h>
 #include <malloc.h>
 #include <sys/socket.h>
 
@@ -20,6 +19,7 @@
 #include "commands.hpp"
 #include "ebpf/error.hpp"
 #include "exposition.hpp"
+#include "http_server.hpp"
 #include "map_export.hpp"
 #include "metrics.hpp"
 #include "net.h"
@@ -150,29 +150,12 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     prepare_kernel(global, needs);
     StopSignals signals;  // before any thread: the workers inherit the blocked stop signals
 
-    httplib::Server server;
-    server.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
-    // A client that stops reading or writing gives its worker back within seconds.
-    server.set_read_timeout(5, 0);
-    server.set_write_timeout(5, 0);
-    server.set_keep_alive_timeout(2);
-    server.set_payload_max_length(64 * 1024);
-    // httplib's default options add SO_REUSEPORT, with which a second exporter on the same
-    // port would bind too and take half the scrapes. SO_REUSEADDR alone: a restart can
-    // bind while old connections are in TIME_WAIT, a second live server cannot.
-    server.set_socket_options([](int sock) {
-        int yes = 1;
-        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    });
-    if (address.port == 0) {
-        address.port = server.bind_to_any_port(address.host);
-        if (address.port < 0) throw ebpf::Error::sys(errno ? errno : EADDRNOTAVAIL, "--listen " + options.listen);
-    } else {
-        errno = 0;
-        if (!server.bind_to_port(address.host, address.port)) {
-            throw ebpf::Error::sys(errno ? errno : EADDRNOTAVAIL, "--listen " + options.listen);
-        }
-    }
+    // The HTTP module is loaded before anything is attached: a missing module is a one-line
+    // error with nothing to undo.
+    auto server = http::make_server({.workers = kWorkers});
+    const int port = server->bind(address.host, address.port);
+    if (port < 0) throw ebpf::Error::sys(errno ? errno : EADDRNOTAVAIL, "--listen " + options.listen);
+    address.port = port;
 
     serve::Registry registry;
     if (execs) registry.add(serve::make_execs_collector());
@@ -182,53 +165,23 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     if (maps)
         for (auto& collector : map_export::make_collectors(options.map_options)) registry.add(std::move(collector));
 
-    server.Get("/metrics", [&registry](const httplib::Request& request, httplib::Response& response) {
-        auto format = exposition::negotiate(request.get_header_value("Accept"));
-        // Served from the scrape's own string, in slices: set_content() would copy the whole
-        // body once more (tens of MiB for a 100,000-entry map).
+    server->route("/metrics", [&registry](const http::Request& request) {
+        auto format = exposition::negotiate(request.accept);
         auto body = std::make_shared<const std::string>(registry.scrape(format));
         // The scrape's families (hundreds of MiB for 100,000 entries) are freed by now: give
         // the memory back, so a large map's scrapes do not keep the exporter's RSS at its peak.
         if (body->size() > kTrimAbove) ::malloc_trim(0);
-        response.set_content_provider(body->size(), exposition::content_type(format),
-                                      [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                                          return sink.write(body->data() + offset,
-                                                            std::min<std::size_t>(length, 256 * 1024));
-                                      });
+        return http::Response{exposition::content_type(format), std::move(body)};
     });
-    server.Get("/", [](const httplib::Request&, httplib::Response& response) {
-        response.set_content(kIndexPage, "text/html; charset=utf-8");
-    });
-    // Only GET and HEAD exist: another method on a page that exists is 405 (with Allow),
-    // anywhere else 404. Answered before any request body is read.
-    server.set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
-        if (request.method == "GET" || request.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
-        if (request.path == "/" || request.path == "/metrics") {
-            response.status = 405;
-            response.set_header("Allow", "GET, HEAD");
-            response.set_content("405 method not allowed\n", "text/plain; charset=utf-8");
-        } else {
-            response.status = 404;
-            response.set_content("404 page not found\n", "text/plain; charset=utf-8");
-        }
-        return httplib::Server::HandlerResponse::Handled;
-    });
-    server.set_error_handler([](const httplib::Request&, httplib::Response& response) {
-        if (response.body.empty())
-            response.set_content(
-                fmt::format("{} {}\n", response.status, response.status == 404 ? "page not found" : "bad request"),
-                "text/plain; charset=utf-8");
-    });
-    server.set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
-        response.status = 500;
-        response.set_content("500 internal server error\n", "text/plain; charset=utf-8");
+    server->route("/", [](const http::Request&) {
+        return http::Response{"text/html; charset=utf-8", std::make_shared<const std::string>(kIndexPage)};
     });
 
     std::string names;
     for (const auto& name : registry.names()) names += (names.empty() ? "" : ", ") + name;
     std::atomic<bool> server_ended{false};
     std::thread thread([&] {
-        server.listen_after_bind();
+        server->listen_after_bind();
         server_ended = true;
     });
     if (!is_loopback(address))
@@ -240,8 +193,8 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     }
     // stop() only stops a server that is running: a signal that came before the thread got
     // to listen would otherwise leave it listening forever, and join() with it.
-    while (!server.is_running() && !server_ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    server.stop();
+    while (!server->is_running() && !server_ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    server->stop();
     thread.join();
     if (!signals.stopped())
         throw ebpf::Error::make(ebpf::errc::system, "serve: the HTTP server stopped accepting connections");

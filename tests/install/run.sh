@@ -57,6 +57,28 @@ if [ -e "$libdir/libebpf.so" ]; then
   echo "SONAME $soname"
   # The installed tool finds the installed library by itself (RPATH $ORIGIN/../lib).
   if [ -z "$component" ]; then quiet env -u LD_LIBRARY_PATH "$prefix/sbin/ebpf-tool" --help; fi
+  # serve loads its HTTP module from LIBDIR/ebpf-tool, found from the installed binary's
+  # own path: it serves (root: it loads the stats collector) and stops on SIGINT.
+  if [ -z "$component" ] && [ "$(id -u)" -eq 0 ]; then
+    step "installed serve finds its HTTP module"
+    log=$work/serve.log
+    env -u LD_LIBRARY_PATH "$prefix/sbin/ebpf-tool" serve --collect stats --listen 127.0.0.1:0 2>"$log" &
+    serve_pid=$!
+    for _ in $(seq 200); do
+      grep -q "listening on http://" "$log" && break
+      kill -0 $serve_pid 2>/dev/null || break
+      sleep 0.05
+    done
+    kill -INT $serve_pid 2>/dev/null || true
+    serve_rc=0
+    wait $serve_pid || serve_rc=$?
+    if ! grep -q "listening on http://" "$log" || [ $serve_rc -ne 0 ]; then
+      cat "$log" >&2
+      echo "installed ebpf-tool serve did not serve (exit $serve_rc)" >&2
+      exit 1
+    fi
+    head -1 "$log"
+  fi
 else
   step "static libebpf.a: its private dependencies are on pkg-config's plain link line"
   for lib in -lseccomp -lelf; do

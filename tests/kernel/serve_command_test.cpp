@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -540,6 +541,34 @@ TEST(ServeCommand, BindFailureIsOneLineAndExitOne) {
     auto all = test::lines(r.err);
     ASSERT_EQ(all.size(), 1u) << r.err;
     EXPECT_NE(all[0].find("Address already in use"), std::string::npos) << all[0];
+}
+
+// serve's HTTP server is a module (ebpf-tool-http.so) beside the binary: a binary without
+// it refuses in one line, before it loads or attaches anything, and every other command
+// runs without it (none of them links the HTTP and TLS libraries).
+TEST(ServeCommand, WithoutItsHttpModuleIsOneLineAndExitOne) {
+    REQUIRE_KERNEL();
+    char dir_template[] = "/tmp/ebpf-serve-module-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir_template), nullptr);
+    const std::string dir = dir_template, copy = dir + "/ebpf-tool";
+    {
+        std::ifstream in(test::tool_path(), std::ios::binary);
+        std::ofstream out(copy, std::ios::binary);
+        out << in.rdbuf();
+    }
+    ASSERT_EQ(::chmod(copy.c_str(), 0755), 0);
+    auto r = test::run({copy, "serve", "--collect", "execs", "--listen", "127.0.0.1:0"}, 20s);
+    auto version = test::run({copy, "--version"}, 20s);
+    ::unlink(copy.c_str());
+    ::rmdir(dir.c_str());
+    EXPECT_EQ(r.exit_code, 1);
+    auto all = test::lines(r.err);
+    ASSERT_EQ(all.size(), 1u) << r.err;
+    EXPECT_NE(all[0].find("serve: cannot find its HTTP server module ebpf-tool-http.so (looked for " + dir +
+                          "/ebpf-tool-http.so, "),
+              std::string::npos)
+        << all[0];
+    EXPECT_EQ(version.exit_code, 0) << version.err;
 }
 
 // The systemd unit's command line with exactly the unit's capabilities (bounding set,
