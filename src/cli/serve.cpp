@@ -44,6 +44,7 @@ struct ServeOptions {
     std::vector<std::string> ifaces;
     std::string hook = "xdp";
     std::string direction;
+    bool hook_given = false;  // --hook on the command line (its default is xdp)
     std::vector<std::pair<std::string, std::string>> maps;  // --map pinned PATH
     map_export::Options map_options;
 };
@@ -118,6 +119,9 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
         throw UsageError("--collect proto and conns need --iface IF (repeatable)");
     if (!proto && !conns && !options.ifaces.empty())
         throw UsageError("--iface is for the proto and conns collectors (add --collect ...,proto or ...,conns)");
+    if (!proto && !conns && (options.hook_given || !options.direction.empty()))
+        throw UsageError(std::string(options.hook_given ? "--hook" : "--direction") +
+                         " is for the proto and conns collectors (add --collect ...,proto or ...,conns)");
     for (const auto& [source, path] : options.maps) {
         if (source != "pinned")
             throw UsageError("--map " + source + ": expected 'pinned PATH' (the only map source serve takes)");
@@ -228,7 +232,10 @@ void add_serve_command(CLI::App& app, const GlobalOptions& global) {
                     "Series all --map maps may export per scrape (the rest are cut and counted)")
         ->check(kPositiveInteger)
         ->capture_default_str();
-    cmd->callback([options, &global] { run_serve(*options, global); });
+    cmd->callback([options, cmd, &global] {
+        options->hook_given = cmd->count("--hook") > 0;
+        run_serve(*options, global);
+    });
 }
 
 }  // namespace ebpf_tool

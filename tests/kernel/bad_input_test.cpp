@@ -494,6 +494,8 @@ std::vector<Row> serve_rows() {
         {{"serve", "--collect", "proto"}, 2},
         {{"serve", "--collect", "conns", "--iface", "nosuchif0"}, 2},
         {{"serve", "--iface", "lo"}, 2},
+        {{"serve", "--hook", "tc"}, 2},
+        {{"serve", "--collect", "stats", "--direction", "egress"}, 2},
         {{"serve", "--collect", "proto,conns", "--iface", "lo"}, 2},
         {{"serve", "--collect", "proto", "--iface", "lo", "--direction", "egress"}, 2},
         {{"serve", "--collect", "proto", "--iface", "lo", "--iface", "lo", "--hook", "tc"}, 2},
