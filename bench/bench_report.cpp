@@ -75,6 +75,8 @@ void summary_row(const std::string& benchmark, const std::string& ours, const st
     std::ofstream out(path, std::ios::app);
     out << one_field(benchmark) << '\t' << one_field(ours) << '\t' << one_field(best_peer) << '\t' << r << '\t'
         << one_field(goal) << '\t' << (met ? "met" : "**missed**") << '\n';
+    // A row that cannot be written would be missing from the summary without a word.
+    if (!out.flush()) throw std::runtime_error(std::string("cannot append a summary row to ") + path);
 }
 
 std::vector<SummaryRow> read_summary(const std::string& path) {

@@ -24,7 +24,14 @@ NewServer load_module() {
     static std::string failure;
     std::call_once(once, [] {
         std::error_code ec;
-        const auto exe_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+        const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+        if (ec || !exe.is_absolute()) {
+            // Never relative to the working directory: root would load whatever lies there.
+            failure = "serve: cannot find its HTTP server module: /proc/self/exe: " +
+                      (ec ? ec.message() : std::string("not an absolute path"));
+            return;
+        }
+        const auto exe_dir = exe.parent_path();
         std::string tried;
         for (const auto& dir : {exe_dir, exe_dir / EBPF_TOOL_HTTP_MODULE_DIR}) {
             const auto path = (dir / kModule).lexically_normal();

@@ -91,6 +91,18 @@ private:
     std::unique_ptr<Kernel> kernel_;
 };
 
+// One counter of ProtoCounter::read(), summed over the CPUs, with its place in the table.
+struct ProtoRow {
+    std::size_t iface = 0;  // index into targets.names
+    std::uint32_t direction = 0;
+    std::uint32_t slot = 0;
+    std::string family, protocol;  // lower case: "ipv4", "udp"
+    proto_count sum{};
+    const std::vector<proto_count>* per_cpu = nullptr;  // into the counts passed in
+};
+// Every counter of the targets' interfaces and directions, in table order.
+std::vector<ProtoRow> proto_rows(const std::vector<std::vector<proto_count>>& counts, const NetTargets& targets);
+
 // conns.bpf.c: a flow table (LRU hash) with exact creation and eviction counts.
 struct Cidr {
     int family = 4;

@@ -85,16 +85,34 @@ std::vector<std::vector<proto_count>> ProtoCounter::read() const {
     return per_cpu;
 }
 
+std::vector<ProtoRow> proto_rows(const std::vector<std::vector<proto_count>>& counts, const NetTargets& targets) {
+    const auto lower = [](std::string s) {
+        for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    std::vector<ProtoRow> rows;
+    for (std::size_t i = 0; i < targets.ifindexes.size(); ++i) {
+        for (std::uint32_t dir = 0; dir < NET_DIRECTIONS; ++dir) {
+            if ((dir == 0 && !targets.ingress) || (dir == 1 && !targets.egress)) continue;
+            for (std::uint32_t slot = 0; slot < PROTO_SLOTS; ++slot) {
+                ProtoRow row{i, dir, slot, lower(kProtoSlotNames[slot].first), lower(kProtoSlotNames[slot].second)};
+                row.per_cpu = &counts.at((i * NET_DIRECTIONS + dir) * PROTO_SLOTS + slot);
+                for (const auto& v : *row.per_cpu) {
+                    row.sum.packets += v.packets;
+                    row.sum.bytes += v.bytes;
+                }
+                rows.push_back(std::move(row));
+            }
+        }
+    }
+    return rows;
+}
+
 namespace {
 
 struct ProtoOptions : NetOptions {
     bool per_cpu = false;
 };
-
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 struct Counters {
     // By counter index: per-CPU values.
@@ -112,41 +130,27 @@ void print(const Counters& counters, const NetTargets& targets, const ProtoOptio
     if (options.per_cpu)
         for (std::size_t cpu = 0; cpu < cpus; ++cpu) text += fmt::format(" {:>10}", fmt::format("CPU{}", cpu));
     text += "\n";
-    for (std::size_t i = 0; i < targets.ifindexes.size(); ++i) {
-        for (std::uint32_t dir = 0; dir < NET_DIRECTIONS; ++dir) {
-            if ((dir == 0 && !targets.ingress) || (dir == 1 && !targets.egress)) continue;
-            for (std::uint32_t slot = 0; slot < PROTO_SLOTS; ++slot) {
-                const auto& values = counters.per_cpu.at((i * NET_DIRECTIONS + dir) * PROTO_SLOTS + slot);
-                proto_count sum{};
-                for (const auto& v : values) {
-                    sum.packets += v.packets;
-                    sum.bytes += v.bytes;
-                }
-                // A frame no parser took is a bug, not a protocol: shown only if it happened.
-                if (slot == PROTO_UNPARSED && sum.packets == 0) continue;
-                const char* direction = dir ? "egress" : "ingress";
-                if (json) {
-                    nlohmann::ordered_json row{{"iface", targets.names[i]},
-                                               {"direction", direction},
-                                               {"family", lower(kProtoSlotNames[slot].first)},
-                                               {"protocol", lower(kProtoSlotNames[slot].second)},
-                                               {"packets", sum.packets},
-                                               {"bytes", sum.bytes}};
-                    if (options.per_cpu) {
-                        auto list = nlohmann::ordered_json::array();
-                        for (const auto& v : values) list.push_back({{"packets", v.packets}, {"bytes", v.bytes}});
-                        row["per_cpu"] = std::move(list);
-                    }
-                    rows.push_back(std::move(row));
-                } else {
-                    text +=
-                        fmt::format("{:<16} {:<8} {:<7} {:<7} {:>12} {:>14}", targets.names[i], direction,
-                                    kProtoSlotNames[slot].first, kProtoSlotNames[slot].second, sum.packets, sum.bytes);
-                    if (options.per_cpu)
-                        for (const auto& v : values) text += fmt::format(" {:>10}", v.packets);
-                    text += "\n";
-                }
+    for (const ProtoRow& r : proto_rows(counters.per_cpu, targets)) {
+        // A frame no parser took is a bug, not a protocol: shown only if it happened.
+        if (r.slot == PROTO_UNPARSED && r.sum.packets == 0) continue;
+        const char* direction = r.direction ? "egress" : "ingress";
+        if (json) {
+            nlohmann::ordered_json row{
+                {"iface", targets.names[r.iface]}, {"direction", direction},   {"family", r.family},
+                {"protocol", r.protocol},          {"packets", r.sum.packets}, {"bytes", r.sum.bytes}};
+            if (options.per_cpu) {
+                auto list = nlohmann::ordered_json::array();
+                for (const auto& v : *r.per_cpu) list.push_back({{"packets", v.packets}, {"bytes", v.bytes}});
+                row["per_cpu"] = std::move(list);
             }
+            rows.push_back(std::move(row));
+        } else {
+            text +=
+                fmt::format("{:<16} {:<8} {:<7} {:<7} {:>12} {:>14}", targets.names[r.iface], direction,
+                            kProtoSlotNames[r.slot].first, kProtoSlotNames[r.slot].second, r.sum.packets, r.sum.bytes);
+            if (options.per_cpu)
+                for (const auto& v : *r.per_cpu) text += fmt::format(" {:>10}", v.packets);
+            text += "\n";
         }
     }
     if (json) {

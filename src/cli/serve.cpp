@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -44,7 +45,7 @@ struct ServeOptions {
     std::vector<std::string> ifaces;
     std::string hook = "xdp";
     std::string direction;
-    bool hook_given = false;  // --hook on the command line (its default is xdp)
+    bool hook_given = false;                                // --hook on the command line (its default is xdp)
     std::vector<std::pair<std::string, std::string>> maps;  // --map pinned PATH
     map_export::Options map_options;
 };
@@ -161,13 +162,20 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     if (port < 0) throw ebpf::Error::sys(errno ? errno : EADDRNOTAVAIL, "--listen " + options.listen);
     address.port = port;
 
+    // The pinned maps before the built-in collectors: what is wrong with them (a pin that is
+    // not a map, an unknown --value-field) is found before any program is loaded or attached.
     serve::Registry registry;
+    if (maps) {
+        auto map_collectors = map_export::make_collectors(options.map_options);
+        if (map_collectors.empty() && !execs && !stats && !proto && !conns)
+            throw ebpf::Error::make(ebpf::errc::not_found,
+                                    "serve: nothing to export: --map-dir gave no map (and --collect none)");
+        for (auto& collector : map_collectors) registry.add(std::move(collector));
+    }
     if (execs) registry.add(serve::make_execs_collector());
     if (stats) registry.add(serve::make_stats_collector());
     if (proto) registry.add(serve::make_proto_collector(targets));
     if (conns) registry.add(serve::make_conns_collector(targets));
-    if (maps)
-        for (auto& collector : map_export::make_collectors(options.map_options)) registry.add(std::move(collector));
 
     server->route("/metrics", [&registry](const http::Request& request) {
         auto format = exposition::negotiate(request.accept);
@@ -184,8 +192,13 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     std::string names;
     for (const auto& name : registry.names()) names += (names.empty() ? "" : ", ") + name;
     std::atomic<bool> server_ended{false};
+    std::exception_ptr server_failure;  // read after join()
     std::thread thread([&] {
-        server->listen_after_bind();
+        try {
+            server->listen_after_bind();  // starts the workers: std::system_error if it cannot
+        } catch (...) {
+            server_failure = std::current_exception();
+        }
         server_ended = true;
     });
     if (!is_loopback(address))
@@ -200,6 +213,7 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     while (!server->is_running() && !server_ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     server->stop();
     thread.join();
+    if (server_failure) std::rethrow_exception(server_failure);
     if (!signals.stopped())
         throw ebpf::Error::make(ebpf::errc::system, "serve: the HTTP server stopped accepting connections");
 }

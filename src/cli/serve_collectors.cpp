@@ -98,11 +98,6 @@ private:
     std::map<std::uint32_t, std::string> names_;
 };
 
-std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 class ProtoCollector final : public metrics::Collector {
 public:
     explicit ProtoCollector(const NetTargets& targets) : targets_(targets), counter_(targets) {
@@ -121,24 +116,14 @@ public:
                      "exporter started",
                      Type::counter,
                      {}};
-        for (std::size_t i = 0; i < targets_.ifindexes.size(); ++i) {
-            for (std::uint32_t dir = 0; dir < NET_DIRECTIONS; ++dir) {
-                if ((dir == 0 && !targets_.ingress) || (dir == 1 && !targets_.egress)) continue;
-                for (std::uint32_t slot = 0; slot < PROTO_SLOTS; ++slot) {
-                    proto_count sum{};
-                    for (const auto& v : counts.at((i * NET_DIRECTIONS + dir) * PROTO_SLOTS + slot)) {
-                        sum.packets += v.packets;
-                        sum.bytes += v.bytes;
-                    }
-                    // "unparsed" (a frame no parser took) is kept: it is the loss counter.
-                    std::vector<Label> labels{{"iface", targets_.names[i]},
-                                              {"direction", dir ? "egress" : "ingress"},
-                                              {"family", lower(kProtoSlotNames[slot].first)},
-                                              {"protocol", lower(kProtoSlotNames[slot].second)}};
-                    packets.samples.push_back(sample(labels, number(sum.packets)));
-                    bytes.samples.push_back(sample(std::move(labels), number(sum.bytes)));
-                }
-            }
+        for (const ProtoRow& r : proto_rows(counts, targets_)) {
+            // "unparsed" (a frame no parser took) is kept: it is the loss counter.
+            std::vector<Label> labels{{"iface", targets_.names[r.iface]},
+                                      {"direction", r.direction ? "egress" : "ingress"},
+                                      {"family", r.family},
+                                      {"protocol", r.protocol}};
+            packets.samples.push_back(sample(labels, number(r.sum.packets)));
+            bytes.samples.push_back(sample(std::move(labels), number(r.sum.bytes)));
         }
         out.push_back(std::move(packets));
         out.push_back(std::move(bytes));

@@ -278,8 +278,13 @@ std::string row_name(const ::testing::TestParamInfo<std::size_t>& param) {
     return rows()[param.param].name;
 }
 
-// The first ten rows: serve (the last rows) writes nothing on stdout, so a closed stdout
-// changes nothing for it.
-INSTANTIATE_TEST_SUITE_P(EveryCommand, ClosedStdout, ::testing::Range<std::size_t>(0, 10), row_name);
+// The rows that write on stdout: a closed stdout changes nothing for serve, which answers HTTP.
+std::vector<std::size_t> rows_with_output() {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < rows().size(); ++i)
+        if (rows()[i].final_output != Final::nothing) out.push_back(i);
+    return out;
+}
+INSTANTIATE_TEST_SUITE_P(EveryCommand, ClosedStdout, ::testing::ValuesIn(rows_with_output()), row_name);
 
 }  // namespace

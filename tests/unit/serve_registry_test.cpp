@@ -26,7 +26,7 @@ public:
         inside_ = false;
         if (fail_) throw std::runtime_error("map went away");
     }
-    static inline std::atomic<bool> overlapped_{false};
+    std::atomic<bool> overlapped_{false};
     std::atomic<int> calls_{0};
 
 private:
@@ -71,7 +71,6 @@ TEST(ServeRegistry, ConcurrentScrapesNeverOverlapInsideACollector) {
     auto fake = std::make_unique<Fake>("a", std::vector{counter("x", "a", 1)});
     Fake* raw = fake.get();
     registry.add(std::move(fake));
-    Fake::overlapped_ = false;
     std::vector<std::thread> threads;
     std::atomic<int> good{0};
     for (int t = 0; t < 8; ++t)
@@ -82,7 +81,7 @@ TEST(ServeRegistry, ConcurrentScrapesNeverOverlapInsideACollector) {
     for (auto& t : threads) t.join();
     EXPECT_EQ(good, 200);
     EXPECT_EQ(raw->calls_, 200);
-    EXPECT_FALSE(Fake::overlapped_);
+    EXPECT_FALSE(raw->overlapped_);
 }
 
 }  // namespace
