@@ -46,12 +46,6 @@ Range parse_range(std::string_view item) {
     return r;
 }
 
-bool valid_name_char(char c, bool first, bool allow_colon) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') return true;
-    if (c == ':') return allow_colon;
-    return !first && c >= '0' && c <= '9';
-}
-
 void append_escaped(std::string& out, std::string_view text, bool quote) {
     for (char c : text) {
         if (c == '\\')
@@ -141,22 +135,12 @@ std::string format_value(double value) {
     return std::string(buffer, result.ptr);
 }
 
-std::string sanitize_name(std::string_view name, bool allow_colon) {
-    std::string out;
-    out.reserve(name.size() + 1);
-    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) out += '_';
-    for (char c : name) out += valid_name_char(c, out.empty(), allow_colon) ? c : '_';
-    return out;
-}
-
 void write(std::string& out, const std::vector<metrics::Family>& families, Format format) {
     const bool om = format == Format::openmetrics;
     for (const auto& family : families) {
-        std::string name = sanitize_name(family.name);
-        // A counter's family is named without _total (the samples carry it); take it off
-        // if a collector put it on, rather than writing _total_total.
-        if (family.type == metrics::Type::counter && name.size() > 6 && name.ends_with("_total"))
-            name.resize(name.size() - 6);
+        // A counter's family is named without _total (the samples carry it): family_name()
+        // takes it off if a collector put it on, rather than writing _total_total.
+        const std::string name = family_name(family.name, family.type);
         // The classic format names a counter's family after its samples (with _total);
         // OpenMetrics names the family without it.
         const std::string family_name = family.type == metrics::Type::counter && !om ? name + "_total" : name;

@@ -33,7 +33,30 @@ void write(std::string& out, const std::vector<metrics::Family>& families, Forma
 // to 2^53, others with 17 significant digits so they round-trip).
 std::string format_value(double value);
 
-// A valid metric name (with ':' allowed) or label name (without) made from `name`.
-std::string sanitize_name(std::string_view name, bool allow_colon = true);
+// A valid metric name (with ':' allowed) or label name (without) made from `name`: every
+// character outside [a-zA-Z0-9_] (and ':') becomes '_', and a name that starts with a digit
+// (or is empty) gets a '_' in front. The one naming rule: the map exporter (map_export_plan.cpp)
+// names its labels and families with it. Inline, as family_name(), so that the exporter's
+// library (ebpf_map_export) has it without linking the writer.
+inline std::string sanitize_name(std::string_view name, bool allow_colon = true) {
+    std::string out;
+    out.reserve(name.size() + 1);
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) out += '_';
+    for (char c : name) {
+        const bool valid = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c == ':' && allow_colon) ||
+                           (!out.empty() && c >= '0' && c <= '9');
+        out += valid ? c : '_';
+    }
+    return out;
+}
+
+// The name write() gives a family: sanitize_name(name), and for a counter without a
+// trailing "_total" (its samples carry it). Two families with the same name here are one
+// family to a scraper, whatever their names before: compare these, not Family::name.
+inline std::string family_name(std::string_view name, metrics::Type type) {
+    std::string out = sanitize_name(name);
+    if (type == metrics::Type::counter && out.size() > 6 && out.ends_with("_total")) out.resize(out.size() - 6);
+    return out;
+}
 
 }  // namespace ebpf_tool::exposition

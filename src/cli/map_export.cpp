@@ -24,6 +24,7 @@
 #include "ebpf/error.hpp"
 #include "ebpf/map.hpp"
 #include "ebpf/pin.hpp"
+#include "exposition.hpp"
 #include "map_export_plan.hpp"
 
 namespace ebpf_tool::map_export {
@@ -368,7 +369,9 @@ std::vector<std::unique_ptr<metrics::Collector>> make_collectors(const Options& 
     if (options.max_series == 0) throw UsageError("--max-series must be at least 1");
     std::vector<Opened> opened;
     std::set<std::uint32_t> ids;
-    std::map<std::string, std::string> prefixes;  // metric prefix -> pin, to refuse collisions
+    // To refuse collisions between maps, what claimed a name first: "'map' (pinned at PATH)"
+    // by metric prefix, and that plus the field by family name, as the writer writes it.
+    std::map<std::string, std::string> prefixes, families;
     std::vector<std::string> matched;
 
     const auto add = [&](const std::string& path, bool from_dir) {
@@ -394,20 +397,35 @@ std::vector<std::unique_ptr<metrics::Collector>> make_collectors(const Options& 
             skipped.push_back(e.what());
             return;
         }
-        if (auto [it, fresh] = prefixes.emplace(plan.prefix, path); !fresh)
-            throw ebpf::Error::make(ebpf::errc::ambiguous, "maps pinned at '" + it->second + "' and '" + path +
-                                                               "' are both named '" + map->name() +
-                                                               "': their metrics would collide (" + plan.prefix +
-                                                               "); export one of them");
+        const std::string which = "'" + map->name() + "' (pinned at " + path + ")";
+        if (auto [it, fresh] = prefixes.emplace(plan.prefix, which); !fresh)
+            throw ebpf::Error::make(ebpf::errc::ambiguous, "maps " + it->second + " and " + which +
+                                                               " would both export metrics named " + plan.prefix +
+                                                               "_*: export one of them");
+        // A family of another map can have the same name without the same prefix: map
+        // "flows" with field "packets" and map "flows_packets" both make ebpf_map_flows_packets.
+        // The registry would merge them under one HELP (or fail the scrape if the types differ).
+        for (const auto* list : {&plan.values, &plan.histograms})
+            for (const ValueField& f : *list) {
+                const std::string what = which + (f.path.empty() ? ", its value" : ", field '" + f.path + "'");
+                const std::string name = exposition::family_name(f.family, f.type);
+                if (auto [it, fresh] = families.emplace(name, what); !fresh)
+                    throw ebpf::Error::make(ebpf::errc::ambiguous,
+                                            "maps " + it->second + " and " + what + " would both export " + name +
+                                                ": export one of them (or leave the field out with --value-field)");
+            }
         opened.push_back({std::move(*map), std::move(plan)});
     };
     for (const std::string& path : options.pinned) add(path, false);
     for (const std::string& dir : options.dirs)
         for (const std::string& path : dir_entries(dir, skipped)) add(path, true);
 
+    // Also when no map is exported (every pin of a --map-dir skipped): a misspelt name
+    // must not pass unnoticed, whatever else serve exports.
     for (const std::string& name : options.value_fields)
-        if (!opened.empty() && std::find(matched.begin(), matched.end(), name) == matched.end())
-            throw UsageError("--value-field '" + name + "': no exported map has a numeric value field of that name");
+        if (std::find(matched.begin(), matched.end(), name) == matched.end())
+            throw UsageError("--value-field '" + name + "': no exported map has a numeric value field of that name" +
+                             (opened.empty() ? std::string(" (no map is exported: every pin was skipped)") : ""));
 
     std::vector<std::unique_ptr<metrics::Collector>> out;
     if (opened.empty()) return out;
@@ -423,9 +441,17 @@ std::vector<std::unique_ptr<metrics::Collector>> make_collectors(const Options& 
 
 std::vector<std::unique_ptr<metrics::Collector>> make_collectors(const Options& options) {
     std::vector<std::string> skipped;
-    auto collectors = make_collectors(options, skipped);
-    for (const std::string& reason : skipped) std::cerr << "ebpf-tool: serve: skipping " << reason << "\n";
-    return collectors;
+    const auto report = [&] {
+        for (const std::string& reason : skipped) std::cerr << "ebpf-tool: serve: skipping " << reason << "\n";
+    };
+    try {
+        auto collectors = make_collectors(options, skipped);
+        report();
+        return collectors;
+    } catch (...) {
+        report();  // what was skipped may be why the error happened (no map left for --value-field)
+        throw;
+    }
 }
 
 }  // namespace ebpf_tool::map_export

@@ -21,10 +21,13 @@ struct Options {
 };
 
 // Opens every map named by `options` (one-line ebpf::Error on a path that is not a readable
-// pinned map, or a map whose key or value has no BTF that can be exported) and returns one
-// collector per map plus any bookkeeping collector (series cut by --max-series).
+// pinned map, a map whose key or value has no BTF that can be exported, or two maps whose
+// metrics would have the same name) and returns one collector per map plus any bookkeeping
+// collector (series cut by --max-series).
 // Pins in a --map-dir that are not exportable maps (programs, links, ring buffers, maps
-// without usable BTF, directories) are skipped: each with its reason on stderr.
+// without usable BTF, directories) are skipped: each with its reason on stderr. When all
+// are, no collector is returned (the caller decides whether that is an error), but a
+// --value-field name is still checked: one no exported map has is a UsageError.
 // The collectors share one --max-series budget per scrape: call them in the returned order,
 // all on one thread per scrape (the last one, the bookkeeping collector, ends the scrape).
 std::vector<std::unique_ptr<metrics::Collector>> make_collectors(const Options& options);

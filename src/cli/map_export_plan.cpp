@@ -8,12 +8,19 @@
 #include <set>
 
 #include "ebpf/error.hpp"
+#include "exposition.hpp"
 
 namespace ebpf_tool::map_export {
 
 namespace {
 
 using ebpf::BtfLeaf;
+
+// Label names and the parts of family names: the exposition's one naming rule, without ':'
+// (Prometheus keeps it for recording rules, and label names cannot have it).
+std::string sanitize(std::string_view name) {
+    return exposition::sanitize_name(name, /*allow_colon=*/false);
+}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -187,14 +194,6 @@ std::int64_t read_signed(const std::byte* base, const Slot& slot) noexcept {
     return static_cast<std::int64_t>((v ^ sign) - sign);
 }
 
-std::string sanitize(std::string_view name) {
-    std::string out;
-    out.reserve(name.size() + 1);
-    if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) out += '_';
-    for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-    return out;
-}
-
 bool counter_name(std::string_view raw) {
     const std::string n = lower(bare(raw));
     if (n.find("count") != std::string::npos || n.find("total") != std::string::npos) return true;
@@ -247,11 +246,17 @@ MapPlan plan_map(const ebpf::Map& map, const std::string& path, const std::vecto
     std::set<std::string> families;
     std::vector<std::string> numeric;  // for the message when nothing is selected
     bool buckets_seen = false;
+    std::string long_array;  // an integer array too long for log2 buckets, for the message
     for (const BtfLeaf& l : value) {
         const bool scalar = (l.kind == BtfLeaf::Kind::integer && (l.size <= 8 || l.bit_width != 0)) ||
                             l.kind == BtfLeaf::Kind::boolean ||
                             (l.kind == BtfLeaf::Kind::floating && (l.size == 4 || l.size == 8));
-        const bool buckets = integer_array(l) && l.count > 0;
+        // Only an array that can be log2 buckets is one: a longer integer array is not
+        // exported, as other arrays are not (its upper bounds would reach +Inf at slot 1023).
+        const bool buckets = integer_array(l) && l.count > 0 && l.count <= kMaxBuckets;
+        if (integer_array(l) && l.count > kMaxBuckets && long_array.empty())
+            long_array = (l.path.empty() ? "value" : "field '" + joined(l.path, l.path.size(), ".") + "'") +
+                         " is an array of " + std::to_string(l.count) + " integers";
         if (!scalar && !buckets) continue;
         buckets_seen |= buckets;
         if (buckets && !histogram) continue;
@@ -307,6 +312,9 @@ MapPlan plan_map(const ebpf::Map& map, const std::string& path, const std::vecto
             why += ")";
         } else if (buckets_seen) {
             why += "its value is an array of buckets: export it with --histogram";
+        } else if (!long_array.empty()) {
+            why += "its " + long_array + ", more than the " + std::to_string(kMaxBuckets) +
+                   " slots of a log2 histogram, and it has no other numeric field to export";
         } else {
             why += "its value (" + (btf ? btf->type_name(info.btf_value_type_id) : std::string("?")) +
                    ") has no numeric field to export";

@@ -55,7 +55,7 @@ struct ValueField {
     metrics::Type type = metrics::Type::gauge;
     Slot slot;
     bool floating = false;
-    // Histograms: one slot per log2 bucket, `element_size` bytes each.
+    // Histograms: one slot per log2 bucket, `element_size` bytes each (at most kMaxBuckets).
     std::uint32_t buckets = 0;
     std::size_t element_size = 0;
 };
@@ -69,13 +69,14 @@ struct MapPlan {
     std::size_t series_per_entry = 0;
 };
 
+// The most log2 buckets a histogram has: slot i counts values in [2^i, 2^(i+1)), so a 64-bit
+// value is in slot 63 at most (libbpf-tools' MAX_SLOTS are 20 to 36). A longer integer array
+// is not log2 buckets, and its bounds would overflow a double from slot 1023 on.
+inline constexpr std::uint32_t kMaxBuckets = 64;
+
 // Integer leaves as 64-bit numbers (the low 64 bits of wider ones), bitfields shifted out.
 std::uint64_t read_unsigned(const std::byte* base, const Slot& slot) noexcept;
 std::int64_t read_signed(const std::byte* base, const Slot& slot) noexcept;
-
-// Sanitized to [a-zA-Z_][a-zA-Z0-9_]*: every other character becomes '_', a leading digit
-// gets a '_' in front.
-std::string sanitize(std::string_view name);
 
 // The counter rule: unsigned integers whose name says they only grow.
 bool counter_name(std::string_view name);

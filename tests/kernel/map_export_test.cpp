@@ -10,12 +10,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 
 #include "common.hpp"
+#include "ebpf/btf.hpp"
 #include "ebpf/error.hpp"
 #include "ebpf/map.hpp"
 #include "ebpf/object.hpp"
@@ -405,21 +409,224 @@ TEST_F(MapExport, MapsWithoutBtfAreReadAsIntegersOrRefused) {
     EXPECT_NE(f.help.find("no BTF"), std::string::npos) << f.help;
 }
 
+// Every entry of a map, key and value in hex, read through `map` (a fd of the test's own).
+std::map<std::string, std::string> entries(const ebpf::Map& map) {
+    const auto hex = [](const std::byte* p, std::size_t n) {
+        std::string out;
+        for (std::size_t i = 0; i < n; ++i) {
+            char two[3];
+            std::snprintf(two, sizeof two, "%02x", static_cast<unsigned>(p[i]));
+            out += two;
+        }
+        return out;
+    };
+    std::map<std::string, std::string> out;
+    const std::size_t key_size = map.info().key_size, value_size = map.value_buffer_size();
+    const ebpf::WalkResult walked = map.walk([&](const std::byte* keys, const std::byte* values, std::size_t n) {
+        for (std::size_t e = 0; e < n; ++e)
+            out.emplace(hex(keys + e * key_size, key_size), hex(values + e * value_size, value_size));
+    });
+    EXPECT_TRUE(walked.complete);
+    return out;
+}
+
+// This process's BPF map fds: fd -> map id and access mode (O_RDONLY …), from fdinfo.
+std::map<int, std::pair<std::uint32_t, int>> map_fds() {
+    std::vector<int> fds;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+        fds.push_back(std::stoi(entry.path().filename().string()));
+    std::map<int, std::pair<std::uint32_t, int>> out;
+    for (int fd : fds) {  // the directory's own fd is closed by now, and not a map
+        std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd));
+        std::string line;
+        std::optional<std::uint32_t> id;
+        int flags = -1;
+        while (std::getline(in, line)) {
+            if (line.starts_with("map_id:")) id = static_cast<std::uint32_t>(std::stoul(line.substr(7)));
+            if (line.starts_with("flags:")) flags = static_cast<int>(std::stoul(line.substr(6), nullptr, 8));
+        }
+        if (id && flags >= 0) out[fd] = {*id, flags & O_ACCMODE};
+    }
+    return out;
+}
+
 TEST_F(MapExport, ExportingDoesNotWriteTheMap) {
-    // The exporter's fd is read-only: the kernel refuses writes through it, and a scrape
-    // leaves the entries as they were.
+    // The kernel refuses writes through a read-only fd ...
     ebpf::Map read_only = ebpf::Map::open_pinned_read_only(pin("by_index"));
-    const std::uint32_t key = 0;
-    const std::uint64_t value = 1;
-    EXPECT_THROW(read_only.update(&key, &value), ebpf::Error);
+    const std::uint32_t zero = 0;
+    const std::uint64_t one = 1;
+    EXPECT_THROW(read_only.update(&zero, &one), ebpf::Error);
+
+    // ... and every fd the exporter holds on its maps is one.
+    ebpf::Map flows = writable("flows");
     ebpf::Map by_index = writable("by_index");
-    by_index.update(&key, &value);
+    for (std::uint32_t pid = 1; pid <= 5; ++pid) {
+        const FlowKey k = flow_key(pid, "w", 6);
+        const FlowValue v{pid, 10 * pid, pid, 0};
+        flows.update(&k, &v);
+    }
+    for (std::uint32_t i = 0; i < 4; ++i) {
+        const std::uint64_t v = 100 + i;
+        by_index.update(&i, &v);
+    }
     me::Options options;
-    options.pinned = {pin("by_index")};
-    (void)scrape_once(options);
-    std::uint64_t after = 0;
-    ASSERT_TRUE(by_index.lookup(&key, &after));
-    EXPECT_EQ(after, 1u);
+    options.pinned = {pin("flows"), pin("by_index")};
+    const auto before = map_fds();
+    auto collectors = me::make_collectors(options);
+    std::size_t exporter_fds = 0;
+    for (const auto& [fd, info] : map_fds()) {
+        if (before.count(fd) || (info.first != flows.info().id && info.first != by_index.info().id)) continue;
+        ++exporter_fds;
+        EXPECT_EQ(info.second, O_RDONLY) << "the exporter's fd " << fd << " on map id " << info.first;
+    }
+    EXPECT_EQ(exporter_fds, 2u);
+
+    // A scrape reads every entry and leaves every entry as it was: a walk that deleted would
+    // empty the hash map, one that wrote (zeroed, reset) would change the values. Compared
+    // byte for byte through the test's own fds, after two scrapes.
+    const auto flows_before = entries(flows), index_before = entries(by_index);
+    ASSERT_EQ(flows_before.size(), 5u);
+    ASSERT_EQ(index_before.size(), 4u);
+    for (int round = 1; round <= 2; ++round) {
+        const auto families = scrape(collectors);
+        EXPECT_EQ(family(families, "ebpf_map_flows_bytes").samples.size(), 5u) << "round " << round;
+        EXPECT_EQ(by_labels(family(families, "ebpf_map_by_index")),
+                  (std::map<std::string, double>{{"key=0", 100}, {"key=1", 101}, {"key=2", 102}, {"key=3", 103}}))
+            << "round " << round;
+    }
+    EXPECT_EQ(entries(flows), flows_before);
+    EXPECT_EQ(entries(by_index), index_before);
+}
+
+TEST_F(MapExport, FamilyNamesThatCollideAcrossMapsAreRefusedNamingBoth) {
+    // Map "flows" has a counter field "packets"; a map named "flows_packets" whose value is a
+    // plain u64 (no BTF, the name says counter): both would be ebpf_map_flows_packets.
+    ebpf::Map other = ebpf::Map::create(ebpf::MapSpec::make(BPF_MAP_TYPE_HASH, "flows_packets", 4, 8, 4));
+    other.pin(pin("flows_packets"));
+    me::Options options;
+    options.pinned = {pin("flows"), pin("flows_packets")};
+    const std::string error = error_of(options);
+    EXPECT_EQ(error,
+              "maps 'flows' (pinned at " + pin("flows") + "), field 'packets' and 'flows_packets' (pinned at " +
+                  pin("flows_packets") +
+                  "), its value would both export ebpf_map_flows_packets: export one of them (or leave the field "
+                  "out with --value-field)");
+
+    // Through a directory as well: a collision is not a pin to skip.
+    options.pinned.clear();
+    options.dirs = {dir_};
+    options.histogram = true;
+    EXPECT_NE(error_of(options).find("would both export ebpf_map_flows_packets"), std::string::npos)
+        << error_of(options);
+
+    // Each on its own is exported.
+    options.dirs.clear();
+    options.histogram = false;
+    for (const char* name : {"flows", "flows_packets"}) {
+        options.pinned = {pin(name)};
+        EXPECT_EQ(me::make_collectors(options).size(), 2u) << name;
+    }
+}
+
+TEST_F(MapExport, ValueFieldIsCheckedWhenEveryPinOfTheDirIsSkipped) {
+    const std::string only_prog = ebpf::pins::make_trusted_dir(pin("only_prog"));
+    const ebpf::Program prog = object_->program("serve_maps_noop");
+    ASSERT_EQ(bpf_obj_pin(prog.fd(), (only_prog + "/prog").c_str()), 0);
+    me::Options options;
+    options.dirs = {only_prog};
+    std::vector<std::string> skipped;
+    // No collectors: serve decides what that means (with other collectors, or none).
+    EXPECT_TRUE(me::make_collectors(options, skipped).empty());
+    EXPECT_EQ(skipped.size(), 1u) << testing::PrintToString(skipped);
+
+    options.value_fields = {"pakcets"};
+    skipped.clear();
+    try {
+        (void)me::make_collectors(options, skipped);
+        FAIL() << "a misspelt --value-field passed when no map was exported";
+    } catch (const ebpf_tool::UsageError& e) {
+        EXPECT_STREQ(e.what(),
+                     "--value-field 'pakcets': no exported map has a numeric value field of that name (no map is "
+                     "exported: every pin was skipped)");
+    }
+    EXPECT_EQ(skipped.size(), 1u) << testing::PrintToString(skipped);
+}
+
+// A map whose BTF the test builds: key __u32, value `value` (made by `add` on the BTF).
+ebpf::Map map_with_btf(const std::string& name, bpf_map_type type, std::uint32_t value_size,
+                       const std::function<int(::btf*, int u32, int u64)>& add) {
+    ebpf::Btf types{btf__new_empty()};
+    const int u32 = btf__add_int(types.get(), "unsigned int", 4, 0);
+    const int u64 = btf__add_int(types.get(), "unsigned long long", 8, 0);
+    const int value = add(types.get(), u32, u64);
+    if (u32 <= 0 || u64 <= 0 || value <= 0 || btf__load_into_kernel(types.get()) != 0)
+        throw std::runtime_error("building the BTF of " + name + " failed");
+    ebpf::MapSpec spec = ebpf::MapSpec::make(type, name, 4, value_size, 2);
+    spec.btf_fd = btf__fd(types.get());
+    spec.btf_key_type_id = static_cast<std::uint32_t>(u32);
+    spec.btf_value_type_id = static_cast<std::uint32_t>(value);
+    return ebpf::Map::create(spec);
+}
+
+TEST_F(MapExport, HistogramsHaveAtMost64Log2Buckets) {
+    // u64[64]: the most a log2 histogram of 64-bit values has; every bound finite and
+    // increasing, one +Inf.
+    ebpf::Map h64 = map_with_btf("hist64", BPF_MAP_TYPE_ARRAY, 64 * 8,
+                                 [](::btf* b, int u32, int u64) { return btf__add_array(b, u32, u64, 64); });
+    h64.pin(pin("hist64"));
+    std::vector<std::uint64_t> slots(64, 0);
+    slots[63] = 2;
+    const std::uint32_t zero = 0;
+    h64.update(&zero, slots.data());
+    me::Options options;
+    options.pinned = {pin("hist64")};
+    options.histogram = true;
+    const auto families = scrape_once(options);
+    const Family& h = family(families, "ebpf_map_hist64");
+    ASSERT_EQ(h.samples.size(), 2u);
+    const auto& buckets = h.samples[0].buckets;
+    ASSERT_EQ(buckets.size(), 65u);
+    for (std::size_t i = 0; i + 1 < buckets.size(); ++i) {
+        EXPECT_TRUE(std::isfinite(buckets[i].first)) << "bucket " << i;
+        if (i) {
+            EXPECT_LT(buckets[i - 1].first, buckets[i].first) << "bucket " << i;
+        }
+    }
+    EXPECT_EQ(buckets.back().first, INFINITY);
+    EXPECT_DOUBLE_EQ(buckets[63].first, std::ldexp(1.0, 64));  // 2^64 - 1 as a double
+    EXPECT_EQ(buckets[63].second, 2u);
+
+    // u64[1100]: not log2 buckets (its bounds would be +Inf from slot 1023 on): refused with
+    // one line, and skipped in a --map-dir.
+    ebpf::Map long_array = map_with_btf("long_array", BPF_MAP_TYPE_ARRAY, 1100 * 8,
+                                        [](::btf* b, int u32, int u64) { return btf__add_array(b, u32, u64, 1100); });
+    long_array.pin(pin("long_array"));
+    options.pinned = {pin("long_array")};
+    EXPECT_EQ(error_of(options), "map 'long_array' (" + pin("long_array") +
+                                     "): its value is an array of 1100 integers, more than the 64 slots of a log2 "
+                                     "histogram, and it has no other numeric field to export");
+    options.pinned.clear();
+    options.dirs = {dir_};
+    std::vector<std::string> skipped;
+    auto collectors = me::make_collectors(options, skipped);
+    EXPECT_EQ(std::count_if(skipped.begin(), skipped.end(),
+                            [](const std::string& s) { return s.find("long_array") != std::string::npos; }),
+              1)
+        << testing::PrintToString(skipped);
+
+    // A long array beside a number: the number is exported, the array is not (like any
+    // value member that is not a number).
+    ebpf::Map mixed = map_with_btf("mixed", BPF_MAP_TYPE_ARRAY, 8 + 65 * 4, [](::btf* b, int u32, int u64) {
+        const int array = btf__add_array(b, u32, u32, 65);
+        const int s = btf__add_struct(b, "mixed", 8 + 65 * 4);
+        if (btf__add_field(b, "events", u64, 0, 0) < 0 || btf__add_field(b, "slots", array, 64, 0) < 0) return -1;
+        return s;
+    });
+    mixed.pin(pin("mixed"));
+    options.dirs.clear();
+    options.pinned = {pin("mixed")};
+    EXPECT_EQ(names(scrape_once(options)),
+              (std::vector<std::string>{"ebpf_map_mixed_events", "ebpf_exporter_series_dropped"}));
 }
 
 }  // namespace

@@ -87,6 +87,25 @@ TEST(Exposition, InvalidNamesAreMadeValid) {
     EXPECT_EQ(render(f, Format::text), "# HELP map_value v\n# TYPE map_value gauge\nmap_value{src_ip=\"1\"} 1\n");
 }
 
+// The name families are compared by (map_export refuses two maps that would share one):
+// what write() writes, whatever the collector named the family.
+TEST(Exposition, FamilyNameIsTheNameTheWriterWrites) {
+    EXPECT_EQ(exposition::family_name("ebpf_map_a.b_total", metrics::Type::counter), "ebpf_map_a_b");
+    EXPECT_EQ(exposition::family_name("ebpf_map_a_b", metrics::Type::counter), "ebpf_map_a_b");
+    EXPECT_EQ(exposition::family_name("ebpf_map_a_total", metrics::Type::gauge), "ebpf_map_a_total");
+    EXPECT_EQ(exposition::family_name("_total", metrics::Type::counter), "_total");
+    EXPECT_EQ(exposition::family_name("9x", metrics::Type::histogram), "_9x");
+    // It is the name OpenMetrics' HELP and TYPE lines carry (the classic format adds _total
+    // to a counter's).
+    for (const auto& [name, type] : std::vector<std::pair<std::string, metrics::Type>>{
+             {"m.x_total", metrics::Type::counter}, {"m-y", metrics::Type::gauge}, {"1h", metrics::Type::histogram}}) {
+        std::vector<metrics::Family> f{{name, "h", type, {}}};
+        EXPECT_TRUE(
+            render(f, Format::openmetrics).starts_with("# HELP " + exposition::family_name(name, type) + " h\n"))
+            << name;
+    }
+}
+
 TEST(Exposition, NumbersRoundTripAndIntegersAreExact) {
     EXPECT_EQ(exposition::format_value(0), "0");
     // Shortest text that reads back as the same double (u64 max rounds to 2^64 as a double).
