@@ -4,6 +4,8 @@
 #include <iostream>
 #include <map>
 
+#include "exposition.hpp"
+
 namespace ebpf_tool::serve {
 
 void Registry::add(std::unique_ptr<metrics::Collector> collector) {
@@ -11,6 +13,15 @@ void Registry::add(std::unique_ptr<metrics::Collector> collector) {
     std::string name = collector->name();
     entries_.push_back(Entry{std::move(collector), std::move(name), 0, {}});
 }
+
+namespace {
+// The names a family is written under in either format (see exposition::family_name).
+std::vector<std::string> written_names(const metrics::Family& family) {
+    std::string base = exposition::family_name(family.name, family.type);
+    if (family.type != metrics::Type::counter) return {base};
+    return {base, base + "_total"};
+}
+}  // namespace
 
 std::vector<std::string> Registry::names() const {
     std::vector<std::string> out;
@@ -35,16 +46,23 @@ std::string Registry::scrape(exposition::Format format) {
         } catch (const std::exception& e) {
             error = e.what();
         }
-        // A name another collector gave another type would make the whole body invalid.
+        // Families meet by the names the writer writes: x and x_total are one counter, a.b
+        // and a_b one name. A name another collector gave another type would make the whole
+        // body invalid: a counter x is written x_total in the text format and x in
+        // OpenMetrics, so it holds both names against a gauge.
         for (const auto& family : got) {
-            auto it = index.find(family.name);
-            if (error.empty() && it != index.end() && families[it->second].type != family.type)
-                error = "metric " + family.name + " has another type in an earlier collector";
+            for (const auto& name : written_names(family)) {
+                auto it = index.find(name);
+                if (error.empty() && it != index.end() && families[it->second].type != family.type)
+                    error = "metric " + family.name + " has another type in an earlier collector";
+            }
         }
         if (error.empty()) {
             for (auto& family : got) {
-                auto [it, inserted] = index.emplace(family.name, families.size());
-                if (inserted) {
+                const auto names = written_names(family);
+                auto it = index.find(names.front());
+                if (it == index.end()) {
+                    for (const auto& name : names) index.emplace(name, families.size());
                     families.push_back(std::move(family));
                 } else {
                     auto& samples = families[it->second].samples;

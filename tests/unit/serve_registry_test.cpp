@@ -66,6 +66,24 @@ TEST(ServeRegistry, MergesFamiliesOfOneNameAndCountsAFailingCollector) {
     EXPECT_NE(body.find("ebpf_exporter_scrape_duration_seconds{collector=\"broken\"} "), std::string::npos) << body;
 }
 
+TEST(ServeRegistry, FamiliesMeetByTheNameTheWriterWrites) {
+    // x and x_total are both written x_total; a.b and a_b both a_b: one family each, or the
+    // body would carry a name twice. A gauge written x_total conflicts with the counter.
+    serve::Registry registry;
+    registry.add(std::make_unique<Fake>("a", std::vector{counter("x", "a", 1), counter("a.b", "a", 4)}));
+    registry.add(std::make_unique<Fake>("b", std::vector{counter("x_total", "b", 2), counter("a_b", "b", 5)}));
+    metrics::Family gauge{"x_total", "help", metrics::Type::gauge, {}};
+    registry.add(std::make_unique<Fake>("conflict", std::vector{gauge}));
+    const std::string body = registry.scrape(exposition::Format::text);
+    EXPECT_NE(body.find("# TYPE x_total counter\nx_total{map=\"a\"} 1\nx_total{map=\"b\"} 2\n"), std::string::npos)
+        << body;
+    EXPECT_NE(body.find("# TYPE a_b_total counter\na_b_total{map=\"a\"} 4\na_b_total{map=\"b\"} 5\n"),
+              std::string::npos)
+        << body;
+    EXPECT_EQ(body.find("# TYPE x_total gauge"), std::string::npos) << body;
+    EXPECT_NE(body.find("ebpf_exporter_scrape_errors_total{collector=\"conflict\"} 1\n"), std::string::npos) << body;
+}
+
 TEST(ServeRegistry, ConcurrentScrapesNeverOverlapInsideACollector) {
     serve::Registry registry;
     auto fake = std::make_unique<Fake>("a", std::vector{counter("x", "a", 1)});
