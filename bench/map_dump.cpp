@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
         md += fmt::format("| `bpftool map dump` | {:.3f} | {:.2f} | |\n", bt_table_s, bt_table_s / raw_s);
         md += fmt::format("| `bpftool -j map dump` | {:.3f} | {:.2f} | |\n", bt_json_s, bt_json_s / raw_s);
         md += fmt::format(
-            "\nGoals: at least 10× faster than bpftool (now {:.1f}× table, {:.1f}× JSON) and within 2× "
+            "\nGoals: at least 10× faster than bpftool (now {:.1f}× table, {:.1f}× JSON) and within 1.3× "
             "of the raw loop (now {:.2f}× table, {:.2f}× JSON).\n",
             bt_table_s / table_s, bt_json_s / json_s, table_s / raw_s, json_s / raw_s);
         bench::write_section(report, "map-dump", md);
@@ -187,6 +187,12 @@ int main(int argc, char** argv) {
         bench::summary_row("`map dump -j` of 1M entries vs bpftool", fmt::format("{:.3f} s", json_s),
                            fmt::format("`bpftool -j map dump` {:.3f} s", bt_json_s), json_s / bt_json_s,
                            "≤ 0.1× bpftool", json_s / bt_json_s <= 0.1);
+        bench::summary_row("`map dump` of 1M entries vs the raw batch loop", fmt::format("{:.3f} s", table_s),
+                           fmt::format("raw loop {:.3f} s", raw_s), table_s / raw_s, "≤ 1.3× raw",
+                           table_s / raw_s <= 1.3);
+        bench::summary_row("`map dump -j` of 1M entries vs the raw batch loop", fmt::format("{:.3f} s", json_s),
+                           fmt::format("raw loop {:.3f} s", raw_s), json_s / raw_s, "≤ 1.3× raw",
+                           json_s / raw_s <= 1.3);
         std::cout << md;
         return 0;
     } catch (const std::exception& e) {
