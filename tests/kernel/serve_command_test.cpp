@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ebpf/system.hpp"
 #include "kernel.hpp"
 #include "netlab.hpp"
 #include "process.hpp"
@@ -541,6 +542,20 @@ TEST(ServeCommand, BindFailureIsOneLineAndExitOne) {
     auto all = test::lines(r.err);
     ASSERT_EQ(all.size(), 1u) << r.err;
     EXPECT_NE(all[0].find("Address already in use"), std::string::npos) << all[0];
+}
+
+// --map-dir of a directory with no map, and nothing else to export: one line, exit 1.
+TEST(ServeCommand, AMapDirWithNoMapAndNoCollectorIsOneLineAndExitOne) {
+    REQUIRE_KERNEL();
+    const std::string dir = ebpf::system::ensure_bpffs() + "/" + test::unique_name("ebpf-serve-empty-");
+    ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0) << dir;
+    auto r =
+        test::run({test::tool_path(), "serve", "--collect", "none", "--map-dir", dir, "--listen", "127.0.0.1:0"}, 20s);
+    ::rmdir(dir.c_str());
+    EXPECT_EQ(r.exit_code, 1);
+    auto all = test::lines(r.err);
+    ASSERT_EQ(all.size(), 1u) << r.err;
+    EXPECT_NE(all[0].find("nothing to export: --map-dir gave no map"), std::string::npos) << all[0];
 }
 
 // serve's HTTP server is a module (ebpf-tool-http.so) beside the binary: a binary without
