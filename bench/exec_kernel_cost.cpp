@@ -30,6 +30,7 @@
 #include "ebpf/object.hpp"
 #include "ebpf/system.hpp"
 #include "exec_empty.skel.h"
+#include "prog_stats.hpp"
 
 EBPF_SKELETON(exec_empty_bpf);
 
@@ -37,20 +38,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct RunStats {
-    std::uint64_t run_time_ns = 0;
-    std::uint64_t run_cnt = 0;
-};
-
-std::optional<RunStats> stats_of(std::uint32_t id) {
-    int fd = bpf_prog_get_fd_by_id(id);
-    if (fd < 0) return std::nullopt;
-    ebpf::Fd owned(fd);
-    bpf_prog_info info{};
-    std::uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(owned.get(), &info, &len)) return std::nullopt;
-    return RunStats{info.run_time_ns, info.run_cnt};
-}
+using bench::RunStats;
 
 std::uint32_t id_of_fd(int fd) {
     bpf_prog_info info{};
@@ -238,7 +226,7 @@ int main(int argc, char** argv) {
                     throw std::runtime_error(s.tracer->name() + " exited: " + s.tracer->error_text());
                 auto ids = programs_of(s.tracer->pid());
                 std::uint64_t runs = 0;
-                for (auto id : ids) runs += stats_of(id).value_or(RunStats{}).run_cnt;
+                for (auto id : ids) runs += bench::run_stats(id).value_or(RunStats{}).run_cnt;
                 if (ids.empty() || runs == 0) ready = false;
                 s.ids.assign(ids.begin(), ids.end());
             }
@@ -259,7 +247,7 @@ int main(int argc, char** argv) {
         for (int r = 0; r < rounds; ++r) {
             std::vector<std::vector<RunStats>> start(subjects.size());
             for (std::size_t s = 0; s < subjects.size(); ++s)
-                for (auto id : subjects[s].ids) start[s].push_back(stats_of(id).value_or(RunStats{}));
+                for (auto id : subjects[s].ids) start[s].push_back(bench::run_stats(id).value_or(RunStats{}));
             exec_workload(execs);
             for (std::size_t s = 0; s < subjects.size(); ++s) {
                 // Σ over the programs that ran for every exec of the workload (≥ N runs; the
@@ -267,7 +255,7 @@ int main(int argc, char** argv) {
                 // run time: other processes' execs run them too, so per run, not per N.
                 double ns = 0;
                 for (std::size_t i = 0; i < subjects[s].ids.size(); ++i) {
-                    auto end = stats_of(subjects[s].ids[i]).value_or(RunStats{});
+                    auto end = bench::run_stats(subjects[s].ids[i]).value_or(RunStats{});
                     const auto cnt = end.run_cnt - start[s][i].run_cnt;
                     if (cnt < static_cast<std::uint64_t>(execs)) continue;
                     ns += static_cast<double>(end.run_time_ns - start[s][i].run_time_ns) / static_cast<double>(cnt);

@@ -29,6 +29,7 @@
 #include "ebpf/object.hpp"
 #include "ebpf/system.hpp"
 #include "process.hpp"
+#include "prog_stats.hpp"
 #include "xdp_pass.skel.h"
 
 EBPF_SKELETON(xdp_pass_bpf);
@@ -118,16 +119,12 @@ struct Bench {
     }
 };
 
-struct RunStats {
-    std::uint64_t run_time_ns = 0, run_cnt = 0;
-};
+using bench::RunStats;
 
 RunStats stats_of(std::uint32_t id) {
-    ebpf::Fd fd(bpf_prog_get_fd_by_id(id));
-    bpf_prog_info info{};
-    std::uint32_t len = sizeof(info);
-    if (!fd || bpf_obj_get_info_by_fd(fd.get(), &info, &len)) throw std::runtime_error("prog info");
-    return {info.run_time_ns, info.run_cnt};
+    auto stats = bench::run_stats(id);
+    if (!stats) throw std::runtime_error("prog info");
+    return *stats;
 }
 
 // The id of the XDP program on `iface`, once there is one.

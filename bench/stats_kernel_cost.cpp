@@ -21,25 +21,13 @@
 #include "ebpf/system.hpp"
 #include "empty.skel.h"
 #include "process.hpp"
+#include "prog_stats.hpp"
 
 EBPF_SKELETON(empty_bpf);
 
 namespace {
 
-struct RunStats {
-    std::uint64_t run_time_ns = 0;
-    std::uint64_t run_cnt = 0;
-};
-
-std::optional<RunStats> stats_of(std::uint32_t id) {
-    int fd = bpf_prog_get_fd_by_id(id);
-    if (fd < 0) return std::nullopt;
-    ebpf::Fd owned(fd);
-    bpf_prog_info info{};
-    std::uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(owned.get(), &info, &len)) return std::nullopt;
-    return RunStats{info.run_time_ns, info.run_cnt};
-}
+using bench::RunStats;
 
 std::string name_of(std::uint32_t id) {
     int fd = bpf_prog_get_fd_by_id(id);
@@ -117,7 +105,7 @@ int main(int argc, char** argv) {
             programs = new_programs(before);
             auto running = [&](const char* name) {
                 auto it = programs.find(name);
-                return it != programs.end() && stats_of(it->second).value_or(RunStats{}).run_cnt > 0;
+                return it != programs.end() && bench::run_stats(it->second).value_or(RunStats{}).run_cnt > 0;
             };
             // Without -L syscount loads sys_enter but attaches only sys_exit.
             if (programs.contains("sys_enter") && running("sys_exit")) break;
@@ -142,12 +130,12 @@ int main(int argc, char** argv) {
         for (int r = 0; r < rounds; ++r) {
             std::vector<std::vector<RunStats>> start(subjects.size());
             for (std::size_t s = 0; s < subjects.size(); ++s)
-                for (auto id : subjects[s].ids) start[s].push_back(stats_of(id).value());
+                for (auto id : subjects[s].ids) start[s].push_back(bench::run_stats(id).value());
             workload(2, 1'000'000);
             for (std::size_t s = 0; s < subjects.size(); ++s) {
                 double ns = 0;
                 for (std::size_t i = 0; i < subjects[s].ids.size(); ++i) {
-                    auto end = stats_of(subjects[s].ids[i]).value();
+                    auto end = bench::run_stats(subjects[s].ids[i]).value();
                     double cnt = static_cast<double>(end.run_cnt - start[s][i].run_cnt);
                     ns += static_cast<double>(end.run_time_ns - start[s][i].run_time_ns) / std::max(cnt, 1.0);
                 }
