@@ -9,21 +9,4 @@ set -euo pipefail
 
 packages=(golang-go golang-github-cilium-ebpf-dev python3-bpfcc time)
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-bench-deps: these packages are missing and installing them needs root: ${missing[*]}" >&2
-  exit 1
-fi
-
-echo "install-bench-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"$(dirname "$0")/apt-ensure.sh" install-bench-deps "${packages[@]}"
