@@ -108,6 +108,21 @@ ConnsTable ConnTracker::read() const {
     return t;
 }
 
+const char* ip_protocol_name(std::uint8_t protocol) {
+    switch (protocol) {
+        case IPPROTO_TCP:
+            return "tcp";
+        case IPPROTO_UDP:
+            return "udp";
+        case IPPROTO_ICMP:
+            return "icmp";
+        case IPPROTO_ICMPV6:
+            return "icmpv6";
+        default:
+            return nullptr;
+    }
+}
+
 namespace {
 
 struct ConnsOptions : NetOptions {
@@ -154,19 +169,10 @@ std::string address_text(const flow_key& k, const std::uint8_t* addr, std::uint1
     return k.family == 4 ? fmt::format("{}:{}", buf, port) : fmt::format("[{}]:{}", buf, port);
 }
 
+// The name, or the number for a protocol without one.
 std::string protocol_name(std::uint8_t p) {
-    switch (p) {
-        case IPPROTO_TCP:
-            return "tcp";
-        case IPPROTO_UDP:
-            return "udp";
-        case IPPROTO_ICMP:
-            return "icmp";
-        case IPPROTO_ICMPV6:
-            return "icmpv6";
-        default:
-            return std::to_string(p);
-    }
+    const char* name = ip_protocol_name(p);
+    return name ? name : std::to_string(p);
 }
 
 std::string flags_text(std::uint32_t flags) {

@@ -110,6 +110,9 @@ struct Cidr {
     std::array<std::uint8_t, 16> addr{};
 };
 
+// A flow's protocol by name (tcp, udp, icmp, icmpv6); null for any other number.
+const char* ip_protocol_name(std::uint8_t protocol);
+
 struct ConnsTable {
     std::vector<std::pair<flow_key, flow_value>> flows;
     std::uint64_t created = 0, evicted = 0, insert_failed = 0, filtered = 0;

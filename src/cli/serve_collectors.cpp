@@ -134,19 +134,10 @@ private:
     ProtoCounter counter_;
 };
 
+// Named protocols, and "other" for the rest: one label value, not one per number.
 const char* protocol_name(std::uint8_t p) {
-    switch (p) {
-        case IPPROTO_TCP:
-            return "tcp";
-        case IPPROTO_UDP:
-            return "udp";
-        case IPPROTO_ICMP:
-            return "icmp";
-        case IPPROTO_ICMPV6:
-            return "icmpv6";
-        default:
-            return "other";
-    }
+    const char* name = ip_protocol_name(p);
+    return name ? name : "other";
 }
 
 class ConnsCollector final : public metrics::Collector {
