@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "ebpf/system.hpp"
+#include "http.hpp"
 #include "kernel.hpp"
 #include "netlab.hpp"
 #include "process.hpp"
@@ -32,87 +33,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kReady = "Hit Ctrl-C to end.";
-
-struct Response {
-    int status = 0;
-    std::map<std::string, std::string> headers;  // names in lower case
-    std::string body;
-};
-
-// A file descriptor closed when it goes.
-struct Socket {
-    int fd = -1;
-    explicit Socket(int family) : fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) {}
-    ~Socket() {
-        if (fd >= 0) ::close(fd);
-    }
-    Socket(const Socket&) = delete;
-    Socket& operator=(const Socket&) = delete;
-};
-
-bool connect_to(const Socket& s, const std::string& host, int port) {
-    if (host.find(':') != std::string::npos) {
-        sockaddr_in6 a{};
-        a.sin6_family = AF_INET6;
-        a.sin6_port = htons(static_cast<std::uint16_t>(port));
-        inet_pton(AF_INET6, host.c_str(), &a.sin6_addr);
-        return ::connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-    }
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    inet_pton(AF_INET, host.c_str(), &a.sin_addr);
-    return ::connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-}
-
-bool send_all(int fd, const std::string& data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-        if (n <= 0) return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-// One HTTP/1.1 request on a new connection (Connection: close), read to EOF. A plain
-// socket rather than an HTTP library: the test must see exactly what the server sent.
-std::optional<Response> request(const std::string& host, int port, const std::string& method, const std::string& path,
-                                const std::string& extra_headers = "") {
-    Socket s(host.find(':') != std::string::npos ? AF_INET6 : AF_INET);
-    timeval timeout{10, 0};
-    setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    if (!connect_to(s, host, port)) return std::nullopt;
-    if (!send_all(s.fd, method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n" +
-                            extra_headers + "\r\n"))
-        return std::nullopt;
-    std::string raw;
-    char buffer[65536];
-    for (;;) {
-        ssize_t n = ::recv(s.fd, buffer, sizeof(buffer), 0);
-        if (n < 0) return std::nullopt;
-        if (n == 0) break;
-        raw.append(buffer, static_cast<std::size_t>(n));
-    }
-    auto end = raw.find("\r\n\r\n");
-    if (end == std::string::npos) return std::nullopt;
-    Response r;
-    std::istringstream head(raw.substr(0, end));
-    std::string line;
-    std::getline(head, line);
-    if (line.rfind("HTTP/1.1 ", 0) != 0) return std::nullopt;
-    r.status = std::stoi(line.substr(9, 3));
-    while (std::getline(head, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        auto colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        std::string name = line.substr(0, colon);
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        r.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-    r.body = raw.substr(end + 4);
-    return r;
-}
 
 // A running `ebpf-tool serve` on a port of its own (port 0: the kernel picks a free one,
 // and serve says which), stopped with SIGTERM at the end of the test.
@@ -155,8 +75,8 @@ public:
         process_.reset();
         return r;
     }
-    std::optional<Response> get(const std::string& path = "/metrics", const std::string& headers = "") const {
-        return request(host_, port_, "GET", path, headers);
+    std::optional<test::HttpResponse> get(const std::string& path = "/metrics", const std::string& headers = "") const {
+        return test::http_request(host_, port_, "GET", path, headers);
     }
 
 private:
@@ -216,16 +136,6 @@ test::Result promtool_check_metrics(const std::string& body) {
 
 std::string execs_series(unsigned uid) {
     return "ebpf_execs_total{uid=\"" + std::to_string(uid) + "\",user=\"\"}";
-}
-
-std::size_t open_fds(pid_t pid) {
-    std::size_t n = 0;
-    if (DIR* d = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
-        while (dirent* e = ::readdir(d))
-            if (e->d_name[0] != '.') ++n;
-        ::closedir(d);
-    }
-    return n;
 }
 
 TEST(ServeCommand, ExportsTheExactExecCountOfATestUid) {
@@ -317,27 +227,27 @@ TEST(ServeCommand, OnlyGetAndHeadOnTwoPages) {
     Server server({"--collect", "execs"});
     ASSERT_TRUE(server.ready()) << server.err();
     const int port = server.port();
-    auto index = request("127.0.0.1", port, "GET", "/");
+    auto index = test::http_request("127.0.0.1", port, "GET", "/");
     ASSERT_TRUE(index);
     EXPECT_EQ(index->status, 200);
     EXPECT_NE(index->body.find("href=\"/metrics\""), std::string::npos) << index->body;
-    auto head = request("127.0.0.1", port, "HEAD", "/metrics");
+    auto head = test::http_request("127.0.0.1", port, "HEAD", "/metrics");
     ASSERT_TRUE(head);
     EXPECT_EQ(head->status, 200);
     EXPECT_EQ(head->body, "");
     for (const char* path : {"/nope", "/metrics/", "/metricsx", "/../metrics"}) {
-        auto r = request("127.0.0.1", port, "GET", path);
+        auto r = test::http_request("127.0.0.1", port, "GET", path);
         ASSERT_TRUE(r) << path;
         EXPECT_EQ(r->status, 404) << path;
     }
     for (const char* method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
         for (const char* path : {"/metrics", "/"}) {
-            auto r = request("127.0.0.1", port, method, path, "Content-Length: 0\r\n");
+            auto r = test::http_request("127.0.0.1", port, method, path, "Content-Length: 0\r\n");
             ASSERT_TRUE(r) << method << " " << path;
             EXPECT_EQ(r->status, 405) << method << " " << path;
             EXPECT_EQ(r->headers["allow"], "GET, HEAD") << method << " " << path;
         }
-        auto r = request("127.0.0.1", port, method, "/elsewhere", "Content-Length: 0\r\n");
+        auto r = test::http_request("127.0.0.1", port, method, "/elsewhere", "Content-Length: 0\r\n");
         ASSERT_TRUE(r) << method;
         EXPECT_EQ(r->status, 404) << method;
     }
@@ -384,7 +294,7 @@ TEST(ServeCommand, ListensOnLoopbackPort9435ByDefault) {
     // 127.0.0.1:9435 (0x24DB), the only socket it listens on, in either table.
     EXPECT_EQ(listening_addresses(tool.pid(), "tcp"), std::vector<std::string>{"0100007F:24DB"});
     EXPECT_TRUE(listening_addresses(tool.pid(), "tcp6").empty());
-    auto r = request("127.0.0.1", 9435, "GET", "/metrics");
+    auto r = test::http_request("127.0.0.1", 9435, "GET", "/metrics");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
     tool.signal(SIGTERM);
@@ -414,10 +324,10 @@ TEST(ServeCommand, SurvivesConcurrentScrapesAndClientsThatLeaveMidResponse) {
     ASSERT_TRUE(server.get());
     // The count once it holds still (the first scrape's connection is closed a moment
     // after its response).
-    std::size_t fds_before = open_fds(server.pid());
+    std::size_t fds_before = test::open_fds(server.pid());
     for (int i = 0; i < 50; ++i) {
         std::this_thread::sleep_for(100ms);
-        std::size_t now = open_fds(server.pid());
+        std::size_t now = test::open_fds(server.pid());
         if (now == fds_before) break;
         fds_before = now;
     }
@@ -428,7 +338,7 @@ TEST(ServeCommand, SurvivesConcurrentScrapesAndClientsThatLeaveMidResponse) {
     for (int t = 0; t < 12; ++t) {
         threads.emplace_back([&] {
             for (int i = 0; i < 10; ++i) {
-                auto r = request("127.0.0.1", port, "GET", "/metrics");
+                auto r = test::http_request("127.0.0.1", port, "GET", "/metrics");
                 (r && r->status == 200 && r->body.find("ebpf_syscalls_total") != std::string::npos ? ok : failed)++;
             }
         });
@@ -436,12 +346,12 @@ TEST(ServeCommand, SurvivesConcurrentScrapesAndClientsThatLeaveMidResponse) {
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([port] {
             for (int i = 0; i < 15; ++i) {
-                Socket s(AF_INET);
+                test::Socket s(AF_INET);
                 int small = 1024;
                 setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-                if (!connect_to(s, "127.0.0.1", port)) continue;
+                if (!test::connect_to(s, "127.0.0.1", port)) continue;
                 if (i % 3 == 0) continue;  // connects, sends nothing, goes
-                send_all(s.fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+                test::send_all(s.fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
                 char buffer[100];
                 (void)::recv(s.fd, buffer, sizeof(buffer), 0);
                 // Leave with a reset, mid-response.
@@ -460,9 +370,9 @@ TEST(ServeCommand, SurvivesConcurrentScrapesAndClientsThatLeaveMidResponse) {
     // Connections the server still holds close within its timeouts (keep-alive 2 s,
     // read 5 s).
     auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (open_fds(server.pid()) != fds_before && std::chrono::steady_clock::now() < deadline)
+    while (test::open_fds(server.pid()) != fds_before && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(100ms);
-    EXPECT_EQ(open_fds(server.pid()), fds_before);
+    EXPECT_EQ(test::open_fds(server.pid()), fds_before);
     auto result = server.stop();
     EXPECT_EQ(result.signal, 0);
     EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -471,7 +381,7 @@ TEST(ServeCommand, SurvivesConcurrentScrapesAndClientsThatLeaveMidResponse) {
 // A port no one listens on now (bound and released: the kernel does not hand it out again
 // at once).
 int free_port() {
-    Socket s(AF_INET);
+    test::Socket s(AF_INET);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -511,7 +421,7 @@ TEST(ServeCommand, PrometheusScrapesTwoExportersAndQueriesTheExactCount) {
     auto deadline = std::chrono::steady_clock::now() + 90s;
     while (std::chrono::steady_clock::now() < deadline) {
         values.clear();
-        if (auto r = request("127.0.0.1", port, "GET", query); r && r->status == 200) {
+        if (auto r = test::http_request("127.0.0.1", port, "GET", query); r && r->status == 200) {
             auto doc = nlohmann::json::parse(r->body, nullptr, false);
             if (!doc.is_discarded() && doc.value("status", "") == "success")
                 for (const auto& series : doc["data"]["result"])

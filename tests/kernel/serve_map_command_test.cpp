@@ -17,6 +17,7 @@
 #include "ebpf/map.hpp"
 #include "ebpf/object.hpp"
 #include "ebpf/pin.hpp"
+#include "http.hpp"
 #include "kernel.hpp"
 #include "process.hpp"
 #include "unique.hpp"
@@ -24,38 +25,6 @@
 using namespace std::chrono_literals;
 
 namespace {
-
-// GET /metrics on a new connection, read to EOF: the body, or nullopt.
-std::optional<std::string> scrape(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return std::nullopt;
-    struct Close {
-        int fd;
-        ~Close() { ::close(fd); }
-    } closer{fd};
-    timeval timeout{10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return std::nullopt;
-    const std::string request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
-        return std::nullopt;
-    std::string raw;
-    char buffer[65536];
-    for (;;) {
-        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-        if (n < 0) return std::nullopt;
-        if (n == 0) break;
-        raw.append(buffer, static_cast<std::size_t>(n));
-    }
-    if (raw.rfind("HTTP/1.1 200", 0) != 0) return std::nullopt;
-    const auto end = raw.find("\r\n\r\n");
-    if (end == std::string::npos) return std::nullopt;
-    return raw.substr(end + 4);
-}
 
 // Series as written ("name{labels}") → value.
 std::map<std::string, std::string> series(const std::string& body) {
@@ -136,7 +105,7 @@ TEST_F(ServeMapCommand, PinnedMapsPassPromtoolWithExactLabelsAndValues) {
     std::smatch m;
     const std::string err = server.err();
     ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(listening on http://[0-9.]+:([0-9]+)/metrics)"))) << err;
-    const auto body = scrape(std::stoi(m[1]));
+    const auto body = test::scrape(std::stoi(m[1]));
     ASSERT_TRUE(body) << server.err();
 
     const std::string labels = R"({pid="4242",comm="say\"hi\\",proto="FLOW_UDP",saddr="172.16.0.9",)"
@@ -190,7 +159,7 @@ TEST_F(ServeMapCommand, MaxSeriesCutIsCountedInTheExposition) {
     ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(listening on http://[0-9.]+:([0-9]+)/metrics)"))) << err;
     const int port = std::stoi(m[1]);
     for (int round = 1; round <= 2; ++round) {
-        const auto body = scrape(port);
+        const auto body = test::scrape(port);
         ASSERT_TRUE(body);
         const auto all = series(*body);
         EXPECT_EQ(all.at(R"(ebpf_map_by_index{key="0"})"), "10") << *body;

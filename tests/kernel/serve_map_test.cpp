@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "ebpf/map.hpp"
+#include "http.hpp"
 #include "kernel.hpp"
 #include "process.hpp"
 #include "unique.hpp"
@@ -32,28 +33,6 @@ std::string object(const char* name) {
 test::Result tool(std::vector<std::string> args) {
     args.insert(args.begin(), test::tool_path());
     return test::run(args, 30s);
-}
-
-// GET /metrics on a new connection; the body, or nothing.
-std::optional<std::string> scrape(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    std::string raw;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
-        const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-        if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
-            char buffer[65536];
-            for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;)
-                raw.append(buffer, static_cast<std::size_t>(n));
-        }
-    }
-    ::close(fd);
-    auto end = raw.find("\r\n\r\n");
-    if (raw.rfind("HTTP/1.1 200", 0) != 0 || end == std::string::npos) return std::nullopt;
-    return raw.substr(end + 4);
 }
 
 class ServeMap : public ::testing::Test {
@@ -86,7 +65,7 @@ TEST_F(ServeMap, PinnedBtfStructMapIsExportedWithItsLabelsAndValueAndPassesPromt
     ASSERT_TRUE(server.wait_for_stderr("Hit Ctrl-C to end.", 60s)) << server.err();
     std::smatch m;
     ASSERT_TRUE(std::regex_search(server.err(), m, std::regex(R"(127\.0\.0\.1:([0-9]+)/metrics)"))) << server.err();
-    auto body = scrape(std::stoi(m[1]));
+    auto body = test::scrape(std::stoi(m[1]));
     ASSERT_TRUE(body);
 
     // Exactly one sample of the map: the entry's u64, labelled with the key's fields.
@@ -127,16 +106,6 @@ TEST_F(ServeMap, ANonMapPathIsOneLineAndExitOne) {
     EXPECT_EQ(test::lines(r.err).size(), 1u) << r.err;
 }
 
-std::size_t open_fds(pid_t pid) {
-    std::size_t n = 0;
-    if (DIR* d = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
-        while (dirent* e = ::readdir(d))
-            if (e->d_name[0] != '.') ++n;
-        ::closedir(d);
-    }
-    return n;
-}
-
 // A response of megabytes (every entry of a full 1024-entry map, each numeric value field a
 // series) cannot sit in the socket buffers: clients with a tiny receive window that read a
 // little and reset make the server's writes fail mid-response. It keeps serving, whole
@@ -157,13 +126,13 @@ TEST_F(ServeMap, ClientsThatResetMidwayThroughALargeResponseDoNotHurtTheServer) 
     std::smatch m;
     ASSERT_TRUE(std::regex_search(server.err(), m, std::regex(R"(127\.0\.0\.1:([0-9]+)/metrics)"))) << server.err();
     const int port = std::stoi(m[1]);
-    auto whole = scrape(port);
+    auto whole = test::scrape(port);
     ASSERT_TRUE(whole);
     ASSERT_GT(whole->size(), 1u << 20) << "the response must not fit in the socket buffers";
-    std::size_t fds_before = open_fds(server.pid());
+    std::size_t fds_before = test::open_fds(server.pid());
     for (int i = 0; i < 50; ++i) {
         std::this_thread::sleep_for(100ms);
-        std::size_t now = open_fds(server.pid());
+        std::size_t now = test::open_fds(server.pid());
         if (now == fds_before) break;
         fds_before = now;
     }
@@ -172,34 +141,28 @@ TEST_F(ServeMap, ClientsThatResetMidwayThroughALargeResponseDoNotHurtTheServer) 
     for (int t = 0; t < 4; ++t)
         clients.emplace_back([port] {
             for (int i = 0; i < 5; ++i) {
-                int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                test::Socket s(AF_INET);
                 int small = 4096;
-                setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-                sockaddr_in a{};
-                a.sin_family = AF_INET;
-                a.sin_port = htons(static_cast<std::uint16_t>(port));
-                a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-                if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
-                    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-                    (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-                    char buffer[1000];
-                    (void)::recv(fd, buffer, sizeof(buffer), MSG_WAITALL);
-                    linger l{1, 0};
-                    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-                }
-                ::close(fd);
+                setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+                if (!test::connect_to(s, "127.0.0.1", port)) continue;
+                (void)test::send_all(s.fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+                char buffer[1000];
+                (void)::recv(s.fd, buffer, sizeof(buffer), MSG_WAITALL);
+                // Leave with a reset, mid-response.
+                linger l{1, 0};
+                setsockopt(s.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
             }
         });
     for (auto& c : clients) c.join();
 
-    auto again = scrape(port);
+    auto again = test::scrape(port);
     ASSERT_TRUE(again);
     // Whole: as many lines as the first (sizes differ with the digits of the durations).
     EXPECT_EQ(test::lines(*again).size(), test::lines(*whole).size());
     auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (open_fds(server.pid()) != fds_before && std::chrono::steady_clock::now() < deadline)
+    while (test::open_fds(server.pid()) != fds_before && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(100ms);
-    EXPECT_EQ(open_fds(server.pid()), fds_before);
+    EXPECT_EQ(test::open_fds(server.pid()), fds_before);
     server.signal(SIGTERM);
     auto result = server.finish(30s);
     EXPECT_EQ(result.signal, 0);
