@@ -457,6 +457,8 @@ TEST_F(BtfTest, ParseErrorsNameTheFieldAndTheProblem) {
     EXPECT_EQ(parse_error(key, R"({"dst_port": null})"), "field 'dst_port': expected an integer, got null");
     EXPECT_EQ(parse_error(key, R"({"port": 1})"), "struct conn_key has no field 'port'");
     EXPECT_EQ(parse_error(v, R"({"key": {"port": 1}})"), "field 'key': struct conn_key has no field 'port'");
+    // A key with a newline (or any control character) is shown escaped: still one line.
+    EXPECT_EQ(parse_error(key, R"({"\nport": 1})"), "struct conn_key has no field '\\nport'");
     EXPECT_EQ(parse_error(v, R"({"key": {"proto": 256}})"), "field 'key.proto': 256 does not fit in 8-bit unsigned");
     EXPECT_EQ(parse_error(key, "[1, 2]"), "expected an object for struct conn_key, got [1,2]");
     EXPECT_EQ(parse_error(v, R"({"state": "GONE"})"),

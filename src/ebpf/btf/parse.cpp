@@ -36,6 +36,13 @@ std::string shown(const nlohmann::json& j) {
     return s;
 }
 
+// A JSON object key as text for a message: escaped as JSON escapes it (a key may hold a
+// newline or any control character), without the quotes, so the message stays one line.
+std::string key_text(const std::string& key) {
+    std::string s = nlohmann::json(key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return s.substr(1, s.size() - 2);
+}
+
 enum class IntText { ok, not_integer, too_big };
 
 // "42", "-7", "0x2a": sign, magnitude and whether it was hex.
@@ -365,7 +372,7 @@ private:
         for (const auto& [key, member] : j.items()) {
             const auto f =
                 std::find_if(fields.begin(), fields.end(), [&k = key](const Field& x) { return k == x.name; });
-            if (f == fields.end()) throw bad_input(context(path) + type + " has no field '" + key + "'");
+            if (f == fields.end()) throw bad_input(context(path) + type + " has no field '" + key_text(key) + "'");
             const std::size_t saved = path.size();
             if (!path.empty()) path += '.';
             path += key;
