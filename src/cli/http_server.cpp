@@ -56,8 +56,37 @@ NewServer load_module() {
 
 }  // namespace
 
+namespace {
+
+// The module's server, with every handler's exceptions caught on this side of the boundary.
+class GuardedServer final : public Server {
+public:
+    explicit GuardedServer(std::unique_ptr<Server> server) : server_(std::move(server)) {}
+    void route(const std::string& path, Handler handler) override {
+        server_->route(path, [handler = std::move(handler)](const Request& request) -> Response {
+            try {
+                return handler(request);
+            } catch (...) {
+                static const auto body = std::make_shared<const std::string>("500 internal server error\n");
+                return {"text/plain; charset=utf-8", body, 500};
+            }
+        });
+    }
+    int bind(const std::string& host, int port) override { return server_->bind(host, port); }
+    bool listen_after_bind(std::string& failure) override { return server_->listen_after_bind(failure); }
+    bool is_running() const override { return server_->is_running(); }
+    void stop() override { server_->stop(); }
+
+private:
+    std::unique_ptr<Server> server_;
+};
+
+}  // namespace
+
 std::unique_ptr<Server> make_server(const ServerOptions& options) {
-    return std::unique_ptr<Server>(load_module()(&options));
+    std::unique_ptr<Server> server(load_module()(&options));
+    if (!server) throw ebpf::Error::make(ebpf::errc::system, "serve: its HTTP server module could not make a server");
+    return std::make_unique<GuardedServer>(std::move(server));
 }
 
 }  // namespace ebpf_tool::http

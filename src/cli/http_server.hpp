@@ -19,6 +19,7 @@ struct Response {
     std::string content_type;
     // Shared, and served in slices from here: a scrape's body can be tens of MiB.
     std::shared_ptr<const std::string> body;
+    int status = 200;
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -41,12 +42,18 @@ public:
     virtual void route(const std::string& path, Handler handler) = 0;
     // The port bound (port 0: any free one), or -1 with errno set.
     virtual int bind(const std::string& host, int port) = 0;
-    // Serves until stop(); false if the server could not run.
-    virtual bool listen_after_bind() = 0;
+    // Serves until stop(); false if the server could not run, with why in `failure` when
+    // the server said (its worker threads could not start, say).
+    virtual bool listen_after_bind(std::string& failure) = 0;
     virtual bool is_running() const = 0;
     virtual void stop() = 0;
 };
 
+// The binary and the module may each hold their own copy of the C++ runtime (ebpf-tool links
+// libstdc++ statically, cpp-httplib needs the shared one), so no exception crosses between
+// them: make_server() wraps every handler (an exception becomes a 500 response) and the
+// module catches everything in its own code (a failure is a return value).
+//
 // Loads ebpf-tool-http.so — beside the ebpf-tool binary (the build tree), else where the
 // install puts it (EBPF_TOOL_HTTP_MODULE_DIR, relative to the binary) — once per process.
 // Throws ebpf::Error (errc::system) with dlopen's reason when it cannot.

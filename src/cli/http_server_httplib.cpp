@@ -55,12 +55,22 @@ public:
         });
     }
 
-    void route(const std::string& path, Handler handler) override {
+    // noexcept: nothing may unwind into the binary. Only running out of memory could throw
+    // here (the paths are serve's own, none that httplib's regex refuses), and that ends
+    // the process in std::terminate.
+    void route(const std::string& path, Handler handler) noexcept override {
         paths_.insert(path);
         server_.Get(path, [handler = std::move(handler)](const httplib::Request& request, httplib::Response& response) {
-            auto answer = handler({request.get_header_value("Accept")});
+            auto answer = handler({request.get_header_value("Accept")});  // never throws (GuardedServer)
+            response.status = answer.status;
             auto body = std::move(answer.body);
             if (!body) body = std::make_shared<const std::string>();
+            if (answer.status >= 400) {
+                // An error page is one short line, and httplib's error handler (above) only
+                // keeps a body it can see, not a content provider.
+                response.set_content(*body, answer.content_type);
+                return;
+            }
             // set_content() would copy the whole body once more.
             response.set_content_provider(body->size(), answer.content_type,
                                           [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
@@ -71,11 +81,25 @@ public:
     }
 
     int bind(const std::string& host, int port) override {
-        errno = 0;
-        if (port == 0) return server_.bind_to_any_port(host);
-        return server_.bind_to_port(host, port) ? port : -1;
+        try {
+            errno = 0;
+            if (port == 0) return server_.bind_to_any_port(host);
+            return server_.bind_to_port(host, port) ? port : -1;
+        } catch (...) {
+            if (errno == 0) errno = EINVAL;
+            return -1;
+        }
     }
-    bool listen_after_bind() override { return server_.listen_after_bind(); }
+    bool listen_after_bind(std::string& failure) override {
+        try {
+            return server_.listen_after_bind();
+        } catch (const std::exception& e) {  // std::system_error: the workers could not start
+            failure = e.what();
+        } catch (...) {
+            failure = "unknown error";
+        }
+        return false;
+    }
     bool is_running() const override { return server_.is_running(); }
     void stop() override { server_.stop(); }
 
@@ -88,5 +112,9 @@ private:
 
 extern "C" __attribute__((visibility("default"))) ebpf_tool::http::Server* ebpf_tool_http_new_server(
     const ebpf_tool::http::ServerOptions* options) {
-    return new HttplibServer(*options);
+    try {
+        return new HttplibServer(*options);
+    } catch (...) {
+        return nullptr;  // no exception leaves the module (http_server.hpp)
+    }
 }

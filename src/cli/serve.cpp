@@ -192,13 +192,9 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     std::string names;
     for (const auto& name : registry.names()) names += (names.empty() ? "" : ", ") + name;
     std::atomic<bool> server_ended{false};
-    std::exception_ptr server_failure;  // read after join()
+    std::string server_failure;  // read after join()
     std::thread thread([&] {
-        try {
-            server->listen_after_bind();  // starts the workers: std::system_error if it cannot
-        } catch (...) {
-            server_failure = std::current_exception();
-        }
+        server->listen_after_bind(server_failure);
         server_ended = true;
     });
     if (!is_loopback(address))
@@ -213,7 +209,8 @@ void run_serve(ServeOptions& options, const GlobalOptions& global) {
     while (!server->is_running() && !server_ended) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     server->stop();
     thread.join();
-    if (server_failure) std::rethrow_exception(server_failure);
+    if (!server_failure.empty())
+        throw ebpf::Error::make(ebpf::errc::system, "serve: the HTTP server could not run: " + server_failure);
     if (!signals.stopped())
         throw ebpf::Error::make(ebpf::errc::system, "serve: the HTTP server stopped accepting connections");
 }

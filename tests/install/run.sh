@@ -86,6 +86,19 @@ else
   done
 fi
 
+# EBPF_TOOL_STATIC_DEPS (the default): the installed tool loads no shared library but libc's,
+# which is what makes it start in half the time (CMakeLists.txt).
+if [ -z "$component" ] && grep -q '^EBPF_TOOL_STATIC_DEPS:BOOL=ON' "$build_dir/CMakeCache.txt"; then
+  step "installed ebpf-tool: no shared library but libc and libm"
+  for lib in $(readelf -d "$prefix/sbin/ebpf-tool" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    case $lib in
+      libc.so.*|libm.so.*|ld-linux*.so.*) ;;
+      *) echo "the installed ebpf-tool needs $lib (EBPF_TOOL_STATIC_DEPS=ON)" >&2; exit 1 ;;
+    esac
+  done
+  quiet env -u LD_LIBRARY_PATH "$prefix/sbin/ebpf-tool" --version
+fi
+
 step "find_package(ebpf): the getting-started project"
 # No package registry: the consumer must find the prefix just installed and nothing else.
 configure() {
