@@ -22,8 +22,19 @@
 
 /* Set between open and load. */
 const volatile bool use_ringbuf = true;
-/* Ring buffer only: wake the reader only when this many bytes wait (0: every event). */
+/* Ring buffer only. With both 0, every event wakes a waiting reader (the kernel's default).
+ * Otherwise an event wakes the reader only when wakeup_bytes wait in the ring, or when no
+ * event has woken it for wakeup_interval_ns: the first event after a quiet spell is
+ * delivered at once, and a busy stream costs one wakeup per interval instead of one per
+ * event (the wakeup, an irq_work, is most of what an event costs: BENCHMARKS.md). An
+ * event sent without a wakeup is never left behind: the reader drains the ring on a timer
+ * of that interval while last_wakeup_ns + 2 intervals has not passed. */
 const volatile __u64 wakeup_bytes = 0;
+const volatile __u64 wakeup_interval_ns = 0;
+
+/* When an event last woke the reader (bpf_ktime_get_ns, CLOCK_MONOTONIC); the reader reads
+ * it from the mmapped .bss. CPUs race on it harmlessly: at worst both wake the reader. */
+__u64 last_wakeup_ns = 0;
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -161,9 +172,13 @@ static __always_inline void send(void *ctx, struct exec_event *e)
     bpf_get_current_comm(e->comm, sizeof(e->comm));
     if (use_ringbuf) {
         __u64 flags = 0;
-        if (wakeup_bytes)
-            flags = bpf_ringbuf_query(&events_ring, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                                               : BPF_RB_NO_WAKEUP;
+        if (wakeup_bytes || wakeup_interval_ns) {
+            bool wake = (wakeup_bytes && bpf_ringbuf_query(&events_ring, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes) ||
+                        (wakeup_interval_ns && e->ts_ns - last_wakeup_ns >= wakeup_interval_ns);
+            if (wake)
+                last_wakeup_ns = e->ts_ns;
+            flags = wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+        }
         err = bpf_ringbuf_output(&events_ring, e, size, flags);
     } else {
         err = bpf_perf_event_output(ctx, &events_perf, BPF_F_CURRENT_CPU, e, size);

@@ -30,7 +30,8 @@ struct EventsOptions {
     std::optional<double> duration;
     std::optional<std::uint64_t> count;
     std::uint64_t buffer_size = 256 * 1024;
-    std::uint64_t wakeup_bytes = 0;
+    std::optional<std::uint64_t> wakeup_bytes;  // default: half the ring
+    std::optional<std::uint32_t> latency_ms;    // default: kDefaultLatencyMs (ring buffer)
     bool json = false;
 };
 
@@ -111,22 +112,38 @@ void check_buffer_size(std::uint64_t bytes) {
         throw UsageError(fmt::format("--buffer-size {}: must be a power of two from {} to 1 GiB", bytes, page));
 }
 
+// An event reaches the output within this long (ring buffer); the reader is woken at most
+// once per this long while events stream, and at once by the first event after a pause.
+constexpr std::uint32_t kDefaultLatencyMs = 10;
+constexpr std::uint32_t kMaxLatencyMs = 10000;
+constexpr int kIdlePollMs = 1000;
+
 void run_events(const EventsOptions& options, const GlobalOptions& global) {
     if (options.transport != "ringbuf" && options.transport != "perfbuf")
         throw UsageError("--transport " + options.transport + ": must be ringbuf or perfbuf");
     check_buffer_size(options.buffer_size);
     const bool ring = options.transport == "ringbuf";
     if (options.wakeup_bytes && !ring) throw UsageError("--wakeup-bytes works with --transport ringbuf only");
-    if (options.wakeup_bytes >= options.buffer_size)
+    if (options.latency_ms && !ring)
+        throw UsageError("--latency works with --transport ringbuf only (a perf buffer wakes its reader per event)");
+    const std::uint32_t latency_ms = ring ? options.latency_ms.value_or(kDefaultLatencyMs) : 0;
+    if (latency_ms > kMaxLatencyMs)
+        throw UsageError(fmt::format("--latency {}: must be at most {} ms", latency_ms, kMaxLatencyMs));
+    if (options.wakeup_bytes && latency_ms == 0)
+        throw UsageError("--wakeup-bytes needs a --latency above 0 (with --latency 0 every event wakes the reader)");
+    const std::uint64_t wakeup_bytes = latency_ms ? options.wakeup_bytes.value_or(options.buffer_size / 2) : 0;
+    if (wakeup_bytes == 0 && latency_ms) throw UsageError("--wakeup-bytes must be above 0");
+    if (wakeup_bytes >= options.buffer_size)
         throw UsageError(
-            fmt::format("--wakeup-bytes {} must be below --buffer-size {}", options.wakeup_bytes, options.buffer_size));
+            fmt::format("--wakeup-bytes {} must be below --buffer-size {}", wakeup_bytes, options.buffer_size));
 
     prepare_kernel(global, /*need_tracefs=*/true);
     StopSignals signals;
 
     auto skel = ebpf::Skeleton<events_bpf>::open();
     skel->rodata->use_ringbuf = ring;
-    skel->rodata->wakeup_bytes = options.wakeup_bytes;
+    skel->rodata->wakeup_bytes = wakeup_bytes;
+    skel->rodata->wakeup_interval_ns = std::uint64_t{latency_ms} * 1'000'000;
     // The unused transport keeps its smallest size.
     bpf_map__set_max_entries(skel->maps.events_ring, ring ? static_cast<std::uint32_t>(options.buffer_size)
                                                           : static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE)));
@@ -167,21 +184,33 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
         auto start = std::chrono::steady_clock::now();
         std::optional<std::chrono::steady_clock::time_point> deadline;
         if (options.duration) deadline = start + seconds(*options.duration);
-        // Without per-event wake-ups the reader also drains on a timer.
-        const int idle_ms = options.wakeup_bytes ? 100 : 1000;
+        // With batched wakeups (bpf/events.bpf.c) an event may be sent without one: the
+        // reader then drains every latency_ms for two intervals after the last wakeup the
+        // program recorded, which covers every event it sent without a wakeup. Otherwise,
+        // and after those, it sleeps until woken (draining each kIdlePollMs regardless).
+        const volatile __u64* last_wakeup_ns = &skel->bss->last_wakeup_ns;
+        auto poll_ms = [&]() -> int {
+            if (latency_ms == 0) return kIdlePollMs;
+            timespec now{};
+            ::clock_gettime(CLOCK_MONOTONIC, &now);
+            const std::uint64_t now_ns = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000 +
+                                         static_cast<std::uint64_t>(now.tv_nsec);
+            return now_ns < *last_wakeup_ns + 2 * std::uint64_t{latency_ms} * 1'000'000 ? static_cast<int>(latency_ms)
+                                                                                      : kIdlePollMs;
+        };
         while (!count_reached && !signals.stopped()) {
-            int timeout = idle_ms;
+            int timeout = poll_ms();
             if (deadline) {
                 auto left =
                     std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
                 if (left.count() <= 0) break;
-                timeout = static_cast<int>(std::min<long long>(left.count() + 1, idle_ms));
+                timeout = static_cast<int>(std::min<long long>(left.count() + 1, timeout));
             }
             pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {reader.epoll_fd(), POLLIN, 0}};
             int ready = ::poll(fds, 2, timeout);
             if (ready < 0 && errno != EINTR) throw ebpf::Error::sys(errno, "events: poll");
             if (fds[0].revents & POLLIN) signals.wait(std::chrono::nanoseconds::zero());
-            if ((fds[1].revents & POLLIN) || options.wakeup_bytes) reader.consume();
+            reader.consume();  // woken or not: a timer's drain finds what came without a wakeup
             std::cout.flush();
         }
         // Detach first, then drain what is already in the buffers: those events count.
@@ -228,8 +257,13 @@ void add_events_command(CLI::App& app, const GlobalOptions& global) {
                     "Ring buffer bytes, or perf buffer bytes per CPU (power of two)")
         ->check(kPositiveInteger)
         ->capture_default_str();
+    cmd->add_option("--latency", options->latency_ms,
+                    fmt::format("Ring buffer: show each event within MS ms, waking the reader at most once per MS "
+                                "while events stream (default {}; 0: wake it for every event)",
+                                kDefaultLatencyMs))
+        ->check(kNonNegativeInteger);
     cmd->add_option("--wakeup-bytes", options->wakeup_bytes,
-                    "Ring buffer: wake the reader only when this many bytes wait (throughput mode)")
+                    "Ring buffer: also wake the reader when this many bytes wait (default: half the buffer)")
         ->check(kNonNegativeInteger);
     cmd->add_flag("--json", options->json, "One JSON object per line");
     cmd->callback([options, &global] { run_events(*options, global); });

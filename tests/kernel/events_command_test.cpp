@@ -1,5 +1,6 @@
 // `ebpf-tool events` against the real kernel, on both transports: exact delivery in
 // order with the right fields, exact accounting under overflow, clean exit.
+#include <bpf/bpf.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "ebpf/fd.hpp"
 #include "kernel.hpp"
 #include "owned.hpp"
 #include "process.hpp"
@@ -142,29 +144,72 @@ TEST_P(EventsCommand, ExecveatIsAnExecToo) {
 
 INSTANTIATE_TEST_SUITE_P(Transports, EventsCommand, ::testing::Values("ringbuf", "perfbuf"));
 
-// Throughput mode: no wake-up per event; the reader drains on a timer and at exit, and
-// still gets every event, in order.
-TEST(EventsCommandThroughput, WithoutPerEventWakeupsEveryEventStillArrives) {
+// What the tool's events program last recorded as a reader wakeup (its .bss global
+// last_wakeup_ns), read through the map the tool holds.
+std::optional<std::uint64_t> last_wakeup_of(pid_t tool) {
+    for (std::uint32_t id : test::bpf_ids_of(tool).maps) {
+        ebpf::Fd fd(bpf_map_get_fd_by_id(id));
+        if (!fd) continue;
+        bpf_map_info info{};
+        std::uint32_t len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) continue;
+        const std::string name = info.name;
+        if (name.size() < 4 || name.substr(name.size() - 4) != ".bss" || info.value_size != sizeof(std::uint64_t))
+            continue;
+        std::uint32_t key = 0;
+        std::uint64_t value = 0;
+        if (bpf_map_lookup_elem(fd.get(), &key, &value) == 0) return value;
+    }
+    return std::nullopt;
+}
+
+// The ring buffer's batched wakeups (--latency, default 10 ms): an event wakes the reader
+// only when none has for the latency, and every other one is delivered by the reader's
+// timer drain — all of them, in order, before any signal (the drain at exit would hide a
+// timer that never fires). The kernel's record of the last wakeup must be exactly the one
+// the rule gives for these events' own timestamps. --latency 0: the kernel's default, every
+// event may wake the reader, and the program records no wakeup of its own.
+class EventsLatency : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(EventsLatency, EveryEventArrivesAndOnlyTheRuleWakesTheReader) {
     REQUIRE_KERNEL();
-    const unsigned uid = test::test_uid(3);
+    const std::uint64_t latency_ms = GetParam();
+    const unsigned uid = test::test_uid(latency_ms ? 3 : 5);
     const int n = 25;
-    test::Process tool({test::tool_path(), "events", "--uid", std::to_string(uid), "--wakeup-bytes", "65536", "--json"});
+    test::Process tool({test::tool_path(), "events", "--uid", std::to_string(uid), "--latency",
+                        std::to_string(latency_ms), "--json"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
     ASSERT_TRUE(test::exec_as(uid, n));
-    // No wake-up comes: the events arrive by the reader's 100 ms drain timer, before any
-    // signal (the drain at exit would hide a timer that never fires).
     EXPECT_TRUE(
         tool.wait_for_stdout([&](const std::string& out) { return line_count(out) >= static_cast<std::size_t>(n); },
-                             std::chrono::seconds(10)))
-        << "the drain timer delivered nothing";
+                             std::chrono::seconds(20)))
+        << "the events did not arrive before the signal";
+    const auto last_wakeup = last_wakeup_of(tool.pid());
     tool.signal(SIGINT);
     auto result = tool.finish();
     ASSERT_EQ(result.exit_code, 0) << result.err;
     auto out = test::lines(result.out);
     ASSERT_EQ(out.size(), static_cast<std::size_t>(n)) << result.out;
-    for (int i = 0; i < n; ++i)
-        EXPECT_EQ(nlohmann::json::parse(out[static_cast<std::size_t>(i)]).at("args")[1], std::to_string(i));
+    std::uint64_t expected_last = 0;
+    int wakeups = 0;
+    for (int i = 0; i < n; ++i) {
+        auto e = nlohmann::json::parse(out[static_cast<std::size_t>(i)]);
+        EXPECT_EQ(e.at("args")[1], std::to_string(i));
+        const auto ts = e.at("ts_ns").get<std::uint64_t>();
+        if (latency_ms && ts - expected_last >= latency_ms * 1'000'000) {
+            expected_last = ts;
+            ++wakeups;
+        }
+    }
+    ASSERT_TRUE(last_wakeup) << "found no .bss map in the tool";
+    EXPECT_EQ(*last_wakeup, expected_last);
+    if (latency_ms) {
+        EXPECT_LT(wakeups, n) << "every event woke the reader: nothing was batched";
+    }
     EXPECT_EQ(summary_of(result.err).dropped, 0u);
 }
+
+// 2 s: a burst of 25 execs is one wakeup; 0: per event, as the kernel does by default.
+INSTANTIATE_TEST_SUITE_P(Latencies, EventsLatency, ::testing::Values(2000, 0));
 
 }  // namespace

@@ -57,7 +57,10 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{{"events", "--buffer-size", "0"}, "--buffer-size"},
                       UsageCase{{"events", "--uid", "-1"}, "--uid"},
                       UsageCase{{"events", "-t", "perfbuf", "--wakeup-bytes", "64"}, "ringbuf only"},
-                      UsageCase{{"events", "--wakeup-bytes", "300000"}, "must be below --buffer-size"}),
+                      UsageCase{{"events", "--wakeup-bytes", "300000"}, "must be below --buffer-size"},
+                      UsageCase{{"events", "-t", "perfbuf", "--latency", "5"}, "--latency works with --transport ringbuf only"},
+                      UsageCase{{"events", "--latency", "20000"}, "--latency 20000: must be at most 10000 ms"},
+                      UsageCase{{"events", "--latency", "0", "--wakeup-bytes", "64"}, "--wakeup-bytes needs a --latency above 0"}),
     [](const ::testing::TestParamInfo<UsageCase>& param) { return "case" + std::to_string(param.index); });
 
 TEST(Cli, HelpAndVersionExitZero) {
