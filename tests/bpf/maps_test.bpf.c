@@ -20,6 +20,15 @@ struct {
     __type(value, __u64);
 } percpu_hits SEC(".maps");
 
+/* ---- the same count in a memory-mapped array (Array::mmap), added atomically ---- */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 4);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __type(key, __u32);
+    __type(value, __u64);
+} mapped_hits SEC(".maps");
+
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int count_getppid(void *ctx)
 {
@@ -31,6 +40,9 @@ int count_getppid(void *ctx)
     hits = bpf_map_lookup_elem(&percpu_hits, &key);
     if (hits)
         (*hits)++;
+    hits = bpf_map_lookup_elem(&mapped_hits, &key);
+    if (hits)
+        __sync_fetch_and_add(hits, 1);
     return 0;
 }
 

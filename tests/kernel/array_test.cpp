@@ -68,6 +68,105 @@ TEST(Array, FrozenMapRefusesUserWrites) {
     EXPECT_EQ(a.get(0), 5u);
 }
 
+TEST(MappedArray, SlotsAreTheMapsOwnMemory) {
+    REQUIRE_KERNEL();
+    auto a = ebpf::Array<std::uint64_t>::create("t_mmap", 1000, BPF_F_MMAPABLE);
+    auto memory = a.mmap(ebpf::Access::read_write);
+    EXPECT_EQ(memory.size(), 1000u);
+    EXPECT_TRUE(memory.writable());
+    memory.store(5, 55);
+    EXPECT_EQ(a.get(5), 55u);  // the syscall reads what the store wrote
+    a.update(999, 77);
+    EXPECT_EQ(memory.load(999), 77u);  // and the memory what the syscall wrote
+    EXPECT_EQ(memory.load(0), 0u);
+    try {
+        (void)memory.load(1000);
+        FAIL() << "slot 1000 of 1000 read";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::out_of_range);
+        EXPECT_STREQ(e.what(), "array 't_mmap': index 1000 out of range (1000 entries)");
+    }
+    auto read_only = a.mmap();
+    EXPECT_FALSE(read_only.writable());
+    EXPECT_EQ(read_only.load(5), 55u);
+    try {
+        read_only.store(5, 1);
+        FAIL() << "a read-only mapping was written";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::misuse);
+    }
+    EXPECT_EQ(a.get(5), 55u);
+}
+
+TEST(MappedArray, AStructSlotIsLaidOutAtAnEightByteStride) {
+    REQUIRE_KERNEL();
+    struct Slot {
+        std::uint32_t a, b, c;  // 12 bytes: the kernel keeps each slot at 16
+    };
+    static_assert(ebpf::MappedArray<Slot>::kStride == 16);
+    auto a = ebpf::Array<Slot>::create("t_mmap_struct", 5, BPF_F_MMAPABLE);
+    for (std::uint32_t i = 0; i < 5; ++i) a.update(i, Slot{i, i * 10, i * 100});
+    auto memory = a.mmap();
+    for (std::uint32_t i = 0; i < 5; ++i) {
+        Slot s = memory.load(i);
+        EXPECT_EQ(s.a, i);
+        EXPECT_EQ(s.b, i * 10);
+        EXPECT_EQ(s.c, i * 100);
+    }
+}
+
+TEST(MappedArray, OnlyAnMmapableArrayMapsAndAFrozenOneOnlyForReading) {
+    REQUIRE_KERNEL();
+    auto plain = ebpf::Array<std::uint64_t>::create("t_no_mmap", 4);
+    try {
+        (void)plain.mmap();
+        FAIL() << "an array without BPF_F_MMAPABLE was mapped";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::not_supported);
+        EXPECT_STREQ(e.what(), "array 't_no_mmap': not created with BPF_F_MMAPABLE, so it cannot be mapped");
+    }
+    auto frozen = ebpf::Array<std::uint64_t>::create("t_mmap_frozen", 4, BPF_F_MMAPABLE);
+    frozen.update(2, 9);
+    frozen.freeze();
+    try {
+        (void)frozen.mmap(ebpf::Access::read_write);
+        FAIL() << "a frozen array was mapped for writing";
+    } catch (const ebpf::Error& e) {
+        EXPECT_EQ(e.code(), ebpf::errc::permission) << e.what();
+    }
+    EXPECT_EQ(frozen.mmap().load(2), 9u);
+}
+
+// A program's atomic adds, read through memory while and after it runs: exact.
+TEST(MappedArray, ABpfProgramsCountsAreReadThroughMemory) {
+    REQUIRE_KERNEL();
+    ebpf::system::prepare();
+    int go[2];
+    ASSERT_EQ(pipe(go), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        close(go[1]);
+        char c;
+        if (read(go[0], &c, 1) != 1) _exit(2);
+        for (int i = 0; i < 700; ++i) syscall(SYS_getppid);
+        _exit(0);
+    }
+    close(go[0]);
+    auto skel = ebpf::Skeleton<maps_test_bpf>::open();
+    skel->rodata->target_tgid = static_cast<std::uint32_t>(child);
+    skel.load();
+    auto memory = ebpf::Array<std::uint64_t>::from_libbpf(skel->maps.mapped_hits).mmap();
+    EXPECT_EQ(memory.load(0), 0u);
+    ebpf::Link link = ebpf::Link::attach(skel->progs.count_getppid);
+    ASSERT_EQ(write(go[1], "x", 1), 1);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(go[1]);
+    EXPECT_EQ(memory.load(0), 700u);
+    EXPECT_EQ(memory.load(1), 0u);
+}
+
 TEST(PerCpu, ValuesAreSizedByPossibleCpusWithAnEightByteStride) {
     REQUIRE_KERNEL();
     struct Small {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <thread>
 
@@ -54,9 +55,15 @@ std::uint64_t count_for(const nlohmann::json& doc, uid_t uid) {
     return 0;
 }
 
-TEST(ExecsCommand, CountsExactlyTheExecsOfAUserUnderConcurrentLoad) {
+// Both ways the program counts: a UID below 65,536 in the array the tool reads as memory,
+// a larger one in the hash.
+class ExecsCounting : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ExecsCounting, CountsExactlyTheExecsOfAUserUnderConcurrentLoad) {
     REQUIRE_KERNEL();
-    const uid_t uid = test::test_uid(0);
+    std::optional<test::SmallTestUid> small;
+    if (GetParam()) small.emplace();
+    const uid_t uid = small ? small->get() : test::test_uid(0);
     const int n = 37;
     test::Process tool({test::tool_path(), "execs", "--json", "--interval", "0.2"});
     ASSERT_TRUE(tool.wait_for_stderr(kReady));
@@ -74,6 +81,11 @@ TEST(ExecsCommand, CountsExactlyTheExecsOfAUserUnderConcurrentLoad) {
     EXPECT_EQ(doc.at("dropped").get<std::uint64_t>(), 0u);
     EXPECT_TRUE(doc.at("time").is_string());
 }
+
+INSTANTIATE_TEST_SUITE_P(UidRanges, ExecsCounting, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                             return param.param ? "SmallUidInTheArray" : "LargeUidInTheHash";
+                         });
 
 TEST(ExecsCommand, TextOutputHasTheSeedsFormSortedByUid) {
     REQUIRE_KERNEL();

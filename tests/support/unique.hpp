@@ -54,4 +54,19 @@ private:
     int fd_ = -1;
 };
 
+// A UID below 65,536 for this process alone, for what counts small UIDs apart from large
+// ones (execs' array): in 60000–61023, which Debian allocates globally but creates only on
+// demand (Debian policy 9.2.2), below systemd's dynamic users (61184–). Chosen by pid, and
+// held under a NameLock, so two concurrent runs that land on the same one take turns.
+class SmallTestUid {
+public:
+    SmallTestUid()
+        : uid_(60000u + static_cast<unsigned>(::getpid()) % 1024u), lock_("small-uid-" + std::to_string(uid_)) {}
+    unsigned get() const noexcept { return uid_; }
+
+private:
+    unsigned uid_;
+    NameLock lock_;
+};
+
 }  // namespace test
