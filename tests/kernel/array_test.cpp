@@ -1,9 +1,12 @@
 // Array and PerCpuArray/PerCpuHashMap against the real kernel.
 #include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <set>
+#include <stdexcept>
+#include <vector>
 
 #include "ebpf/array.hpp"
 #include "ebpf/object.hpp"
@@ -15,6 +18,62 @@
 EBPF_SKELETON(maps_test_bpf);
 
 namespace {
+
+// A child process that, once run() lets it go, makes getppid calls in phases, each pinned
+// to its CPU (-1: wherever it runs), and exits. Programs that count only its pid
+// (maps_test's target_tgid) count exactly these calls.
+class GetppidChild {
+public:
+    struct Phase {
+        int cpu;
+        int calls;
+    };
+    explicit GetppidChild(std::vector<Phase> phases) {
+        int go[2];
+        if (pipe(go) != 0) throw std::runtime_error("pipe");
+        pid_ = fork();
+        if (pid_ == 0) {
+            close(go[1]);
+            char c;
+            if (read(go[0], &c, 1) != 1) _exit(2);
+            for (const Phase& phase : phases) {
+                if (phase.cpu >= 0) {
+                    cpu_set_t set;
+                    CPU_ZERO(&set);
+                    CPU_SET(phase.cpu, &set);
+                    if (sched_setaffinity(0, sizeof(set), &set)) _exit(1);
+                }
+                for (int i = 0; i < phase.calls; ++i) syscall(SYS_getppid);
+            }
+            _exit(0);
+        }
+        close(go[0]);
+        go_ = go[1];
+    }
+    ~GetppidChild() {
+        close(go_);
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    GetppidChild(const GetppidChild&) = delete;
+    GetppidChild& operator=(const GetppidChild&) = delete;
+
+    pid_t pid() const { return pid_; }
+    // Lets it make its calls and waits for it: true if it made them all.
+    bool run() {
+        if (write(go_, "x", 1) != 1) return false;
+        int status = 0;
+        const bool reaped = waitpid(pid_, &status, 0) == pid_;
+        if (reaped) pid_ = -1;
+        return reaped && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int go_ = -1;
+};
 
 TEST(Array, EverySlotExistsAndNoneCanBeDeleted) {
     REQUIRE_KERNEL();
@@ -141,28 +200,14 @@ TEST(MappedArray, OnlyAnMmapableArrayMapsAndAFrozenOneOnlyForReading) {
 TEST(MappedArray, ABpfProgramsCountsAreReadThroughMemory) {
     REQUIRE_KERNEL();
     ebpf::system::prepare();
-    int go[2];
-    ASSERT_EQ(pipe(go), 0);
-    pid_t child = fork();
-    if (child == 0) {
-        close(go[1]);
-        char c;
-        if (read(go[0], &c, 1) != 1) _exit(2);
-        for (int i = 0; i < 700; ++i) syscall(SYS_getppid);
-        _exit(0);
-    }
-    close(go[0]);
+    GetppidChild child({{-1, 700}});
     auto skel = ebpf::Skeleton<maps_test_bpf>::open();
-    skel->rodata->target_tgid = static_cast<std::uint32_t>(child);
+    skel->rodata->target_tgid = static_cast<std::uint32_t>(child.pid());
     skel.load();
     auto memory = ebpf::Array<std::uint64_t>::from_libbpf(skel->maps.mapped_hits).mmap();
     EXPECT_EQ(memory.load(0), 0u);
     ebpf::Link link = ebpf::Link::attach(skel->progs.count_getppid);
-    ASSERT_EQ(write(go[1], "x", 1), 1);
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    close(go[1]);
+    ASSERT_TRUE(child.run());
     EXPECT_EQ(memory.load(0), 700u);
     EXPECT_EQ(memory.load(1), 0u);
 }
@@ -250,33 +295,13 @@ TEST(PerCpu, ABpfProgramsCountsLandOnTheCpuThatRanThem) {
     ebpf::system::prepare();
     // The program counts getppid of one process; that process runs 300 calls on CPU 0
     // and, after a re-pin, 500 on CPU 1.
-    int go[2];
-    ASSERT_EQ(pipe(go), 0);
-    pid_t child = fork();
-    if (child == 0) {
-        close(go[1]);
-        char c;
-        if (read(go[0], &c, 1) != 1) _exit(2);
-        for (int cpu : {0, 1}) {
-            cpu_set_t set;
-            CPU_ZERO(&set);
-            CPU_SET(cpu, &set);
-            if (sched_setaffinity(0, sizeof(set), &set)) _exit(1);
-            for (int i = 0; i < (cpu == 0 ? 300 : 500); ++i) syscall(SYS_getppid);
-        }
-        _exit(0);
-    }
-    close(go[0]);
+    GetppidChild child({{0, 300}, {1, 500}});
     auto skel = ebpf::Skeleton<maps_test_bpf>::open();
-    skel->rodata->target_tgid = static_cast<std::uint32_t>(child);
+    skel->rodata->target_tgid = static_cast<std::uint32_t>(child.pid());
     skel.load();
     auto hits = ebpf::PerCpuArray<std::uint64_t>::from_libbpf(skel->maps.percpu_hits);
     ebpf::Link link = ebpf::Link::attach(skel->progs.count_getppid);
-    ASSERT_EQ(write(go[1], "x", 1), 1);
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    close(go[1]);
+    ASSERT_TRUE(child.run());
     auto per_cpu = hits.lookup(0).value();
     EXPECT_EQ(per_cpu[0], 300u);
     EXPECT_EQ(per_cpu[1], 500u);
