@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench_report.hpp"
+#include "btf_map.hpp"
 #include "ebpf/hash_map.hpp"
 #include "ebpf/system.hpp"
 
@@ -40,32 +41,14 @@ struct FlowStats {
 
 // The map, with BTF naming every field, as a BPF object would define it.
 ebpf::Map make_map() {
-    std::unique_ptr<btf, decltype(&btf__free)> types(btf__new_empty(), &btf__free);
-    int u16 = btf__add_int(types.get(), "__u16", 2, 0);
-    int u32 = btf__add_int(types.get(), "__u32", 4, 0);
-    int u64 = btf__add_int(types.get(), "__u64", 8, 0);
-    int key = btf__add_struct(types.get(), "flow_key", sizeof(FlowKey));
-    btf__add_field(types.get(), "saddr", u32, 0, 0);
-    btf__add_field(types.get(), "daddr", u32, 32, 0);
-    btf__add_field(types.get(), "sport", u16, 64, 0);
-    btf__add_field(types.get(), "dport", u16, 80, 0);
-    btf__add_field(types.get(), "proto", u32, 96, 0);
-    int value = btf__add_struct(types.get(), "flow_stats", sizeof(FlowStats));
-    btf__add_field(types.get(), "packets", u64, 0, 0);
-    btf__add_field(types.get(), "bytes", u64, 64, 0);
-    btf__add_field(types.get(), "state", u32, 128, 0);
-    btf__add_field(types.get(), "flags", u32, 160, 0);
-    if (btf__load_into_kernel(types.get())) throw std::runtime_error("load BTF");
-    ebpf::MapSpec spec;
-    spec.type = BPF_MAP_TYPE_HASH;
-    spec.name = "bench_flows";
-    spec.key_size = sizeof(FlowKey);
-    spec.value_size = sizeof(FlowStats);
-    spec.max_entries = kEntries;
-    spec.btf_fd = btf__fd(types.get());
-    spec.btf_key_type_id = static_cast<std::uint32_t>(key);
-    spec.btf_value_type_id = static_cast<std::uint32_t>(value);
-    return ebpf::Map::create(spec);
+    return bench::make_btf_hash("bench_flows",
+                                {"flow_key",
+                                 sizeof(FlowKey),
+                                 {{"saddr", 4, 0}, {"daddr", 4, 4}, {"sport", 2, 8}, {"dport", 2, 10}, {"proto", 4, 12}}},
+                                {"flow_stats",
+                                 sizeof(FlowStats),
+                                 {{"packets", 8, 0}, {"bytes", 8, 8}, {"state", 4, 16}, {"flags", 4, 20}}},
+                                kEntries);
 }
 
 void fill(ebpf::Map& map) {

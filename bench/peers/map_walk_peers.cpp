@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "bench_report.hpp"
+#include "btf_map.hpp"
 #include "ebpf/hash_map.hpp"
 #include "ebpf/system.hpp"
 
@@ -190,28 +191,10 @@ int walk_main(const std::string& how, std::uint32_t id) {
 
 // The map, with BTF naming every field, as a BPF object would define it.
 ebpf::Map make_map(std::uint32_t entries) {
-    std::unique_ptr<btf, decltype(&btf__free)> types(btf__new_empty(), &btf__free);
-    int u32 = btf__add_int(types.get(), "__u32", 4, 0);
-    int u64 = btf__add_int(types.get(), "__u64", 8, 0);
-    int key = btf__add_struct(types.get(), "peer_key", sizeof(PeerKey));
-    btf__add_field(types.get(), "id", u32, 0, 0);
-    btf__add_field(types.get(), "hash", u32, 32, 0);
-    btf__add_field(types.get(), "inverse", u32, 64, 0);
-    int value = btf__add_struct(types.get(), "peer_value", sizeof(PeerValue));
-    btf__add_field(types.get(), "packets", u64, 0, 0);
-    btf__add_field(types.get(), "bytes", u64, 64, 0);
-    btf__add_field(types.get(), "stamp", u64, 128, 0);
-    if (btf__load_into_kernel(types.get())) throw std::runtime_error("load BTF");
-    ebpf::MapSpec spec;
-    spec.type = BPF_MAP_TYPE_HASH;
-    spec.name = "bench_peers";
-    spec.key_size = sizeof(PeerKey);
-    spec.value_size = sizeof(PeerValue);
-    spec.max_entries = entries;
-    spec.btf_fd = btf__fd(types.get());
-    spec.btf_key_type_id = static_cast<std::uint32_t>(key);
-    spec.btf_value_type_id = static_cast<std::uint32_t>(value);
-    return ebpf::Map::create(spec);
+    return bench::make_btf_hash("bench_peers",
+                                {"peer_key", sizeof(PeerKey), {{"id", 4, 0}, {"hash", 4, 4}, {"inverse", 4, 8}}},
+                                {"peer_value", sizeof(PeerValue), {{"packets", 8, 0}, {"bytes", 8, 8}, {"stamp", 8, 16}}},
+                                entries);
 }
 
 void fill(ebpf::Map& map, std::uint32_t entries) {
