@@ -26,6 +26,7 @@
 #include "ebpf/pin.hpp"
 #include "ebpf/typed.hpp"
 #include "kernel.hpp"
+#include "pinned.hpp"
 #include "map_export.hpp"
 #include "unique.hpp"
 
@@ -65,21 +66,13 @@ class MapExport : public ::testing::Test {
 protected:
     void SetUp() override {
         REQUIRE_KERNEL();
-        dir_ = ebpf::pins::make_trusted_dir("/sys/fs/bpf/" + test::unique_name("ebpf-export-"));
-        object_.emplace(ebpf::Object::open_file(std::string(BPF_OBJECT_DIR) + "/serve_maps.o"));
-        object_->load();
-        object_->pin_maps(dir_);
+        pinned_.emplace(std::string(BPF_OBJECT_DIR) + "/serve_maps.o", "ebpf-export-");
+        dir_ = pinned_->dir();
+        object_ = &pinned_->object();
     }
-    void TearDown() override {
-        object_.reset();
-        // Only this test's own directory: every pin in it was made here.
-        if (!dir_.empty()) {
-            std::error_code ec;
-            std::filesystem::remove_all(dir_, ec);
-        }
-    }
+    void TearDown() override { pinned_.reset(); }
 
-    std::string pin(const std::string& name) const { return dir_ + "/" + name; }
+    std::string pin(const std::string& name) const { return pinned_->pin(name); }
     ebpf::Map writable(const std::string& name) const { return ebpf::Map::open_pinned(pin(name)); }
 
     static std::vector<Family> scrape(std::vector<std::unique_ptr<ebpf_tool::metrics::Collector>>& collectors) {
@@ -118,8 +111,9 @@ protected:
         return text;
     }
 
+    std::optional<test::PinnedObject> pinned_;
     std::string dir_;
-    std::optional<ebpf::Object> object_;
+    ebpf::Object* object_ = nullptr;
 };
 
 FlowKey flow_key(std::uint32_t pid, const char* comm, std::uint32_t proto) {

@@ -19,6 +19,7 @@
 #include "ebpf/pin.hpp"
 #include "http.hpp"
 #include "kernel.hpp"
+#include "pinned.hpp"
 #include "process.hpp"
 #include "unique.hpp"
 
@@ -41,22 +42,16 @@ class ServeMapCommand : public ::testing::Test {
 protected:
     void SetUp() override {
         REQUIRE_KERNEL();
-        dir_ = ebpf::pins::make_trusted_dir("/sys/fs/bpf/" + test::unique_name("ebpf-serve-map-"));
-        object_.emplace(ebpf::Object::open_file(std::string(BPF_OBJECT_DIR) + "/serve_maps.o"));
-        object_->load();
-        object_->pin_maps(dir_);
+        pinned_.emplace(std::string(BPF_OBJECT_DIR) + "/serve_maps.o", "ebpf-serve-map-");
+        dir_ = pinned_->dir();
+        object_ = &pinned_->object();
     }
-    void TearDown() override {
-        object_.reset();
-        if (!dir_.empty()) {
-            std::error_code ec;
-            std::filesystem::remove_all(dir_, ec);  // this test's own directory only
-        }
-    }
-    std::string pin(const std::string& name) const { return dir_ + "/" + name; }
+    void TearDown() override { pinned_.reset(); }
+    std::string pin(const std::string& name) const { return pinned_->pin(name); }
 
+    std::optional<test::PinnedObject> pinned_;
     std::string dir_;
-    std::optional<ebpf::Object> object_;
+    ebpf::Object* object_ = nullptr;
 };
 
 struct FlowKey {
