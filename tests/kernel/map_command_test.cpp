@@ -9,6 +9,7 @@
 
 #include "ebpf/hash_map.hpp"
 #include "kernel.hpp"
+#include "pinned.hpp"
 #include "process.hpp"
 #include "unique.hpp"
 
@@ -28,22 +29,9 @@ nlohmann::json json_of(const test::Result& r) {
     return nlohmann::json::parse(r.out);
 }
 
-class MapCommand : public ::testing::Test {
+class MapCommand : public test::RunPinnedTest {
 protected:
-    void SetUp() override {
-        if (::geteuid() != 0) {
-            if (test::in_ci()) FAIL() << "kernel test needs root, and CI=true forbids skipping";
-            GTEST_SKIP() << "kernel test skipped: needs root";
-        }
-        dir_ = test::unique_name("/sys/fs/bpf/ebpf-map-test-");
-        auto r = tool({"run", object("typed_maps"), "--pin", dir_, "--count", "1", "--interval", "0.05"});
-        ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    void TearDown() override {
-        if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    }
-    std::string pin(const std::string& name) const { return dir_ + "/" + name; }
-    std::string dir_;
+    MapCommand() : RunPinnedTest(object("typed_maps"), "ebpf-map-test-") {}
 };
 
 const char* kKey = R"({"src_ip":16777343,"dst_ip":33554559,"src_port":40000,"dst_port":443,"proto":6})";

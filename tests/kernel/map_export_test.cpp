@@ -62,17 +62,10 @@ struct CpuValue {
     std::int64_t level;
 };
 
-class MapExport : public ::testing::Test {
+class MapExport : public test::PinnedObjectTest {
 protected:
-    void SetUp() override {
-        REQUIRE_KERNEL();
-        pinned_.emplace(std::string(BPF_OBJECT_DIR) + "/serve_maps.o", "ebpf-export-");
-        dir_ = pinned_->dir();
-        object_ = &pinned_->object();
-    }
-    void TearDown() override { pinned_.reset(); }
+    MapExport() : PinnedObjectTest(std::string(BPF_OBJECT_DIR) + "/serve_maps.o", "ebpf-export-") {}
 
-    std::string pin(const std::string& name) const { return pinned_->pin(name); }
     ebpf::Map writable(const std::string& name) const { return ebpf::Map::open_pinned(pin(name)); }
 
     static std::vector<Family> scrape(std::vector<std::unique_ptr<ebpf_tool::metrics::Collector>>& collectors) {
@@ -111,9 +104,6 @@ protected:
         return text;
     }
 
-    std::optional<test::PinnedObject> pinned_;
-    std::string dir_;
-    ebpf::Object* object_ = nullptr;
 };
 
 FlowKey flow_key(std::uint32_t pid, const char* comm, std::uint32_t proto) {

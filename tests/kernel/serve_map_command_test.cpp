@@ -38,20 +38,9 @@ std::map<std::string, std::string> series(const std::string& body) {
     return out;
 }
 
-class ServeMapCommand : public ::testing::Test {
+class ServeMapCommand : public test::PinnedObjectTest {
 protected:
-    void SetUp() override {
-        REQUIRE_KERNEL();
-        pinned_.emplace(std::string(BPF_OBJECT_DIR) + "/serve_maps.o", "ebpf-serve-map-");
-        dir_ = pinned_->dir();
-        object_ = &pinned_->object();
-    }
-    void TearDown() override { pinned_.reset(); }
-    std::string pin(const std::string& name) const { return pinned_->pin(name); }
-
-    std::optional<test::PinnedObject> pinned_;
-    std::string dir_;
-    ebpf::Object* object_ = nullptr;
+    ServeMapCommand() : PinnedObjectTest(std::string(BPF_OBJECT_DIR) + "/serve_maps.o", "ebpf-serve-map-") {}
 };
 
 struct FlowKey {

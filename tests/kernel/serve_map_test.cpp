@@ -19,6 +19,7 @@
 #include "ebpf/map.hpp"
 #include "http.hpp"
 #include "kernel.hpp"
+#include "pinned.hpp"
 #include "process.hpp"
 #include "unique.hpp"
 
@@ -35,19 +36,9 @@ test::Result tool(std::vector<std::string> args) {
     return test::run(args, 30s);
 }
 
-class ServeMap : public ::testing::Test {
+class ServeMap : public test::RunPinnedTest {
 protected:
-    void SetUp() override {
-        REQUIRE_KERNEL();
-        dir_ = test::unique_name("/sys/fs/bpf/ebpf-serve-map-test-");
-        auto r = tool({"run", object("typed_maps"), "--pin", dir_, "--count", "1", "--interval", "0.05"});
-        ASSERT_EQ(r.exit_code, 0) << r.err;
-    }
-    void TearDown() override {
-        if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    }
-    std::string pin(const std::string& name) const { return dir_ + "/" + name; }
-    std::string dir_;
+    ServeMap() : RunPinnedTest(object("typed_maps"), "ebpf-serve-map-test-") {}
 };
 
 const char* kKey = R"({"src_ip":16777343,"dst_ip":33554559,"src_port":40000,"dst_port":443,"proto":6})";
