@@ -601,6 +601,15 @@ std::string verdict(double lowest, double noise) {
     return fmt::format("{:.3f}: missed", lowest);
 }
 
+// The median over rounds of each round's a ÷ b. Every reader runs once per round, back to
+// back, so a drift of the shared machine between rounds moves both sides of a ratio.
+double paired(const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> ratios;
+    for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+        if (b[i] > 0) ratios.push_back(a[i] / b[i]);
+    return median(ratios);
+}
+
 std::string report_markdown(std::size_t cpus, const std::vector<LiveCell>& live_cells,
                             const std::vector<DrainCell>& drain_cells, const std::vector<Onset>& onsets,
                             double elapsed) {
@@ -619,7 +628,9 @@ std::string report_markdown(std::size_t cpus, const std::vector<LiveCell>& live_
               "`PerfBufferPuller::read(out, timeout)`, which copies "
               "each event into its own `std::vector`; **control** = raw again, measured as one more reader: "
               "its distance from 1.000 is the noise of a ratio here. Each run opens its reader fresh; the "
-              "readers take turns going first; medians over {} live and {} drain rounds, ratios of medians. "
+              "readers take turns going first; {} live and {} drain rounds, every reader once per round; rates are "
+              "medians over rounds, ratios the median of each round's ratio (paired: a drift of the shared "
+              "machine between rounds cancels). "
               "Every run checked received + dropped = produced = `getppid` calls.\n\n",
               cpus, kEventSize, kRounds, kDrainRounds);
     md += fmt::format(
@@ -634,8 +645,8 @@ std::string report_markdown(std::size_t cpus, const std::vector<LiveCell>& live_
         "ns/event (ours / raw / pull) | dropped (ours / raw / pull) |\n"
         "|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n";
     for (const auto& c : live_cells) {
-        const double raw = median(c.rate[kRaw]), ours = median(c.rate[kOurs]) / raw, pull = median(c.rate[kPull]) / raw,
-                     control = median(c.rate[kControl]) / raw;
+        const double raw = median(c.rate[kRaw]), ours = paired(c.rate[kOurs], c.rate[kRaw]),
+                     pull = paired(c.rate[kPull], c.rate[kRaw]), control = paired(c.rate[kControl], c.rate[kRaw]);
         lowest_live = std::min(lowest_live, ours);
         noise_live = std::max(noise_live, std::abs(control - 1));
         md += fmt::format(
@@ -654,13 +665,14 @@ std::string report_markdown(std::size_t cpus, const std::vector<LiveCell>& live_
         "| transport | producers | ours | raw | ours ÷ raw | pull | pull ÷ raw | control ÷ raw |\n"
         "|---|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const auto& c : drain_cells) {
-        const double ours = median(c.rate[kOurs]), raw = median(c.rate[kRaw]), pull = median(c.rate[kPull]),
-                     control = median(c.rate[kControl]);
-        lowest_drain = std::min(lowest_drain, ours / raw);
-        noise_drain = std::max(noise_drain, std::abs(control / raw - 1));
-        md +=
-            fmt::format("| {} | {} | {} | {} | {:.3f} | {} | {:.3f} | {:.3f} |\n", name_of(c.transport), c.producers,
-                        format_rate(ours), format_rate(raw), ours / raw, format_rate(pull), pull / raw, control / raw);
+        const double ours = median(c.rate[kOurs]), raw = median(c.rate[kRaw]), pull = median(c.rate[kPull]);
+        const double ours_ratio = paired(c.rate[kOurs], c.rate[kRaw]), pull_ratio = paired(c.rate[kPull], c.rate[kRaw]),
+                     control_ratio = paired(c.rate[kControl], c.rate[kRaw]);
+        lowest_drain = std::min(lowest_drain, ours_ratio);
+        noise_drain = std::max(noise_drain, std::abs(control_ratio - 1));
+        md += fmt::format("| {} | {} | {} | {} | {:.3f} | {} | {:.3f} | {:.3f} |\n", name_of(c.transport), c.producers,
+                          format_rate(ours), format_rate(raw), ours_ratio, format_rate(pull), pull_ratio,
+                          control_ratio);
     }
     md += fmt::format(
         "\n**Drop onset** — producers paced at rising total rates (×{} from {:.0f} k/s; each sleeps when "
