@@ -8,8 +8,7 @@
 
 namespace bench {
 
-ebpf::Map make_btf_hash(const std::string& name, const BtfStruct& key, const BtfStruct& value,
-                        std::uint32_t entries) {
+ebpf::Map make_btf_hash(const std::string& name, const BtfStruct& key, const BtfStruct& value, std::uint32_t entries) {
     std::unique_ptr<btf, decltype(&btf__free)> types(btf__new_empty(), &btf__free);
     if (!types) throw std::runtime_error("btf__new_empty");
     std::map<std::uint32_t, int> ints;  // size → type id

@@ -25,7 +25,6 @@ struct BtfStruct {
 };
 
 // A BPF_MAP_TYPE_HASH of `entries`, its key and value types loaded into the kernel as BTF.
-ebpf::Map make_btf_hash(const std::string& name, const BtfStruct& key, const BtfStruct& value,
-                        std::uint32_t entries);
+ebpf::Map make_btf_hash(const std::string& name, const BtfStruct& key, const BtfStruct& value, std::uint32_t entries);
 
 }  // namespace bench

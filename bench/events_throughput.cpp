@@ -670,9 +670,9 @@ std::string report_markdown(std::size_t cpus, const std::vector<LiveCell>& live_
                      control_ratio = paired(c.rate[kControl], c.rate[kRaw]);
         lowest_drain = std::min(lowest_drain, ours_ratio);
         noise_drain = std::max(noise_drain, std::abs(control_ratio - 1));
-        md += fmt::format("| {} | {} | {} | {} | {:.3f} | {} | {:.3f} | {:.3f} |\n", name_of(c.transport), c.producers,
-                          format_rate(ours), format_rate(raw), ours_ratio, format_rate(pull), pull_ratio,
-                          control_ratio);
+        md +=
+            fmt::format("| {} | {} | {} | {} | {:.3f} | {} | {:.3f} | {:.3f} |\n", name_of(c.transport), c.producers,
+                        format_rate(ours), format_rate(raw), ours_ratio, format_rate(pull), pull_ratio, control_ratio);
     }
     md += fmt::format(
         "\n**Drop onset** — producers paced at rising total rates (×{} from {:.0f} k/s; each sleeps when "

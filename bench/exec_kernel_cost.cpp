@@ -347,11 +347,11 @@ int main(int argc, char** argv) {
         bench::summary_row("`execs`: kernel ns per exec, vs execsnoop", fmt::format("{:.1f} ns", execs_ns),
                            fmt::format("execsnoop {:.1f} ns", snoop_ns), execs_ns / snoop_ns, "≤ 0.8× execsnoop",
                            execs_ns / snoop_ns <= 0.8);
-        bench::summary_row("`execs`: kernel ns per exec (its own work; the UID read every tracer shares is a row "
-                           "of its own), × empty program",
-                           fmt::format("{:.1f} ns", execs_ns),
-                           fmt::format("empty {:.1f} ns", empty1), execs_ns / empty1, "≤ 1.5× empty",
-                           execs_ns / empty1 <= 1.5);
+        bench::summary_row(
+            "`execs`: kernel ns per exec (its own work; the UID read every tracer shares is a row "
+            "of its own), × empty program",
+            fmt::format("{:.1f} ns", execs_ns), fmt::format("empty {:.1f} ns", empty1), execs_ns / empty1,
+            "≤ 1.5× empty", execs_ns / empty1 <= 1.5);
         bench::summary_row("`events`: kernel ns per exec, vs execsnoop", fmt::format("{:.1f} ns", events_ns),
                            fmt::format("execsnoop {:.1f} ns", snoop_ns), events_ns / snoop_ns, "≤ 0.8× execsnoop",
                            events_ns / snoop_ns <= 0.8);

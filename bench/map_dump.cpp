@@ -41,14 +41,13 @@ struct FlowStats {
 
 // The map, with BTF naming every field, as a BPF object would define it.
 ebpf::Map make_map() {
-    return bench::make_btf_hash("bench_flows",
-                                {"flow_key",
-                                 sizeof(FlowKey),
-                                 {{"saddr", 4, 0}, {"daddr", 4, 4}, {"sport", 2, 8}, {"dport", 2, 10}, {"proto", 4, 12}}},
-                                {"flow_stats",
-                                 sizeof(FlowStats),
-                                 {{"packets", 8, 0}, {"bytes", 8, 8}, {"state", 4, 16}, {"flags", 4, 20}}},
-                                kEntries);
+    return bench::make_btf_hash(
+        "bench_flows",
+        {"flow_key",
+         sizeof(FlowKey),
+         {{"saddr", 4, 0}, {"daddr", 4, 4}, {"sport", 2, 8}, {"dport", 2, 10}, {"proto", 4, 12}}},
+        {"flow_stats", sizeof(FlowStats), {{"packets", 8, 0}, {"bytes", 8, 8}, {"state", 4, 16}, {"flags", 4, 20}}},
+        kEntries);
 }
 
 void fill(ebpf::Map& map) {

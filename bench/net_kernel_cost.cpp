@@ -1,9 +1,9 @@
 // Kernel-side cost per packet of `ebpf-tool proto` and `ebpf-tool conns` against an XDP
 // program that only returns XDP_PASS, and conns against its own flow-table lookup alone
-// (conns_lookup.bpf.c): four veth pairs from one benchmark namespace, one program on each, the same packets sent to all three in turn, all in one run, measured
-// by the kernel's own accounting (BPF_ENABLE_STATS: run_time_ns / run_cnt; the proto
-// dispatcher's run time includes the parser it tail-calls). Writes its table into
-// BENCHMARKS.md.
+// (conns_lookup.bpf.c): four veth pairs from one benchmark namespace, one program on each,
+// the same packets sent to all four in turn, all in one run, measured by the kernel's own
+// accounting (BPF_ENABLE_STATS: run_time_ns / run_cnt; the proto dispatcher's run time
+// includes the parser it tail-calls). Writes its table into BENCHMARKS.md.
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -24,13 +24,13 @@
 #include <vector>
 
 #include "bench_report.hpp"
+#include "conns_lookup.skel.h"
 #include "ebpf/attach.hpp"
 #include "ebpf/fd.hpp"
 #include "ebpf/object.hpp"
 #include "ebpf/system.hpp"
 #include "process.hpp"
 #include "prog_stats.hpp"
-#include "conns_lookup.skel.h"
 #include "xdp_pass.skel.h"
 
 EBPF_SKELETON(xdp_pass_bpf);
@@ -283,10 +283,11 @@ int main(int argc, char** argv) {
                            fmt::format("empty XDP {:.1f} ns", base), conns_ns / base, "≤ 2× empty",
                            conns_ns / base <= 2.0);
         const double lookup_ns = median(subjects[3].ns_per_packet);
-        bench::summary_row("`conns`: kernel ns per packet, × its flow-table lookup alone (the floor of any LRU-hash "
-                           "design)",
-                           fmt::format("{:.1f} ns", conns_ns), fmt::format("lookup alone {:.1f} ns", lookup_ns),
-                           conns_ns / lookup_ns, "≤ 1.3× the lookup (proposed)", conns_ns / lookup_ns <= 1.3);
+        bench::summary_row(
+            "`conns`: kernel ns per packet, × its flow-table lookup alone (the floor of any LRU-hash "
+            "design)",
+            fmt::format("{:.1f} ns", conns_ns), fmt::format("lookup alone {:.1f} ns", lookup_ns), conns_ns / lookup_ns,
+            "≤ 1.3× the lookup (proposed)", conns_ns / lookup_ns <= 1.3);
     } catch (const std::exception& e) {
         std::cerr << "net_kernel_cost: " << e.what() << '\n';
         return 1;

@@ -191,10 +191,9 @@ int walk_main(const std::string& how, std::uint32_t id) {
 
 // The map, with BTF naming every field, as a BPF object would define it.
 ebpf::Map make_map(std::uint32_t entries) {
-    return bench::make_btf_hash("bench_peers",
-                                {"peer_key", sizeof(PeerKey), {{"id", 4, 0}, {"hash", 4, 4}, {"inverse", 4, 8}}},
-                                {"peer_value", sizeof(PeerValue), {{"packets", 8, 0}, {"bytes", 8, 8}, {"stamp", 8, 16}}},
-                                entries);
+    return bench::make_btf_hash(
+        "bench_peers", {"peer_key", sizeof(PeerKey), {{"id", 4, 0}, {"hash", 4, 4}, {"inverse", 4, 8}}},
+        {"peer_value", sizeof(PeerValue), {{"packets", 8, 0}, {"bytes", 8, 8}, {"stamp", 8, 16}}}, entries);
 }
 
 void fill(ebpf::Map& map, std::uint32_t entries) {

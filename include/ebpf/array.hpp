@@ -73,7 +73,7 @@ public:
     void store(std::uint32_t index, const V& value) {
         if (!memory_.writable())
             throw Error::make(errc::misuse, "array '" + name_ + "': store into a read-only mapping (Access::read)");
-        std::byte* slot = const_cast<std::byte*>(at(index));
+        std::byte* slot = at(index);
         if constexpr (kAtomic)
             __atomic_store_n(reinterpret_cast<V*>(slot), value, __ATOMIC_RELAXED);
         else
@@ -83,13 +83,13 @@ public:
 private:
     template <MapData>
     friend class Array;
-    static constexpr bool kAtomic = std::is_integral_v<V> &&
-                                    (sizeof(V) == 1 || sizeof(V) == 2 || sizeof(V) == 4 || sizeof(V) == 8);
+    static constexpr bool kAtomic =
+        std::is_integral_v<V> && (sizeof(V) == 1 || sizeof(V) == 2 || sizeof(V) == 4 || sizeof(V) == 8);
 
     MappedArray(detail::MappedMemory memory, std::uint32_t size, std::string name)
         : memory_(std::move(memory)), size_(size), name_(std::move(name)) {}
 
-    const std::byte* at(std::uint32_t index) const {
+    std::byte* at(std::uint32_t index) const {
         if (index >= size_)
             throw Error::make(errc::out_of_range, "array '" + name_ + "': index " + std::to_string(index) +
                                                       " out of range (" + std::to_string(size_) + " entries)");

@@ -193,10 +193,10 @@ void run_events(const EventsOptions& options, const GlobalOptions& global) {
             if (latency_ms == 0) return kIdlePollMs;
             timespec now{};
             ::clock_gettime(CLOCK_MONOTONIC, &now);
-            const std::uint64_t now_ns = static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000 +
-                                         static_cast<std::uint64_t>(now.tv_nsec);
+            const std::uint64_t now_ns =
+                static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(now.tv_nsec);
             return now_ns < *last_wakeup_ns + 2 * std::uint64_t{latency_ms} * 1'000'000 ? static_cast<int>(latency_ms)
-                                                                                      : kIdlePollMs;
+                                                                                        : kIdlePollMs;
         };
         while (!count_reached && !signals.stopped()) {
             int timeout = poll_ms();

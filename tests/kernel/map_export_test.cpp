@@ -26,8 +26,8 @@
 #include "ebpf/pin.hpp"
 #include "ebpf/typed.hpp"
 #include "kernel.hpp"
-#include "pinned.hpp"
 #include "map_export.hpp"
+#include "pinned.hpp"
 #include "unique.hpp"
 
 namespace {
@@ -103,7 +103,6 @@ protected:
         for (const auto& l : s.labels) text += (text.empty() ? "" : ",") + l.name + "=" + l.value;
         return text;
     }
-
 };
 
 FlowKey flow_key(std::uint32_t pid, const char* comm, std::uint32_t proto) {

@@ -17,6 +17,13 @@
 
 namespace test {
 
+// Removes a pin directory this test made, with everything in it (never another's).
+inline void remove_own_pin_dir(const std::string& dir) {
+    if (dir.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+}
+
 class PinnedObject {
 public:
     PinnedObject(const std::string& object_path, const std::string& dir_prefix)
@@ -26,11 +33,11 @@ public:
             object_.load();
             object_.pin_maps(dir_);
         } catch (...) {
-            remove_dir();
+            remove_own_pin_dir(dir_);
             throw;
         }
     }
-    ~PinnedObject() { remove_dir(); }
+    ~PinnedObject() { remove_own_pin_dir(dir_); }
     PinnedObject(const PinnedObject&) = delete;
     PinnedObject& operator=(const PinnedObject&) = delete;
 
@@ -39,12 +46,6 @@ public:
     ebpf::Object& object() { return object_; }
 
 private:
-    void remove_dir() {
-        // Only this test's own directory: every pin in it was made here.
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
-    }
-
     std::string dir_;
     ebpf::Object object_;
 };
@@ -85,11 +86,7 @@ protected:
                      std::chrono::seconds(30));
         ASSERT_EQ(r.exit_code, 0) << r.err;
     }
-    void TearDown() override {
-        if (dir_.empty()) return;
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);  // this test's own directory only
-    }
+    void TearDown() override { remove_own_pin_dir(dir_); }
     std::string pin(const std::string& map_name) const { return dir_ + "/" + map_name; }
 
     std::string dir_;
